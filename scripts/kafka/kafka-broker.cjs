@@ -241,10 +241,11 @@ function javaArgs(o, libs) {
 function formatStorage(o, libs) {
   const p = paths(o);
   if (fs.existsSync(path.join(p.storage, 'meta.properties'))) return false;
+  // base64url ids may start with '-': passed as --cluster-id=<id> so the parser never reads a flag.
   const clusterId = randomBytes(16).toString('base64url');
   const result = spawnSync(
     'java',
-    [...javaArgs(o, libs), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', p.config],
+    [...javaArgs(o, libs), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', p.config],
     { encoding: 'utf8' },
   );
   if (result.status !== 0) {
