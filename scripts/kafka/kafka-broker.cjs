@@ -245,7 +245,14 @@ function formatStorage(o, libs) {
   const clusterId = randomBytes(16).toString('base64url');
   const result = spawnSync(
     'java',
-    [...javaArgs(o, libs), 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', p.config],
+    [
+      ...javaArgs(o, libs),
+      'kafka.tools.StorageTool',
+      'format',
+      `--cluster-id=${clusterId}`,
+      '--config',
+      p.config,
+    ],
     { encoding: 'utf8' },
   );
   if (result.status !== 0) {
