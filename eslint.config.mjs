@@ -19,6 +19,7 @@ export const FORBIDDEN_IN_DOMAIN = [
   'node:fs',
   'node:net',
   'node:http',
+  '@handoff/testing',
 ];
 
 export default tseslint.config(
@@ -60,7 +61,11 @@ export default tseslint.config(
           depConstraints: [
             // Outside consumers import contracts as a package of its own: it depends on nothing here.
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
+            // type:testing is allowed for specs and benchmarks; production sources are kept off it below.
+            {
+              sourceTag: 'type:lib',
+              onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:testing'],
+            },
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:testing'],
@@ -75,6 +80,21 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:testing'],
             },
             { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: [] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The test harness is for specs and benchmarks only; production sources never import it.
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts', 'contracts/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@handoff/testing', message: 'The test harness is for *.spec.ts and bench/ only.' },
           ],
         },
       ],

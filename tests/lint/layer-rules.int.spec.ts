@@ -81,6 +81,12 @@ describe('layer rules (ARCHITECTURE.md §8)', () => {
     expect(rules).not.toContain('no-restricted-imports');
   });
 
+  it('production code of a library importing the test harness is a lint error, its specs may', () => {
+    const source = `import { uniqueName } from '@handoff/testing';\nexport const n = uniqueName;\n`;
+    expect(lint('libs/testing-probe/src/store.ts', source)).toContain('no-restricted-imports');
+    expect(lint('libs/testing-probe/src/store.spec.ts', source)).not.toContain('no-restricted-imports');
+  });
+
   it('contracts importing a workspace library is a module-boundary error', () => {
     const rules = lint(
       'contracts/src/probe.ts',

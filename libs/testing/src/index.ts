@@ -3,3 +3,13 @@ export { createIsolatedDatabase, uniqueName, type IsolatedDatabase } from './iso
 export { testInfrastructure, type TestInfrastructure } from './infra/test-infrastructure';
 export { dockerEngineAnswers } from './infra/docker';
 export { startEmbedded } from './infra/postgres';
+export {
+  defineBenchmark,
+  percentiles,
+  elapsedMs,
+  inParallel,
+  type Benchmark,
+  type BenchContext,
+  type BenchResult,
+  type MetricInput,
+} from './bench/benchmark';
