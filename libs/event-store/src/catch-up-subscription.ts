@@ -1,0 +1,87 @@
+import type { RecordedEvent, Subscription, SubscriptionOptions } from './event-store.port';
+
+/**
+ * Wakes waiting subscriptions when new events may be visible. The version counter closes the race
+ * between "read, found nothing" and "start waiting": a wake-up in between is not lost.
+ */
+export class ChangeSignal {
+  private version = 0;
+  private readonly waiters = new Set<() => void>();
+
+  get current(): number {
+    return this.version;
+  }
+
+  notify(): void {
+    this.version += 1;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves on the next notify after `seenVersion`, after `timeoutMs`, or when `abort` fires. */
+  wait(seenVersion: number, timeoutMs: number, abort: AbortSignal): Promise<void> {
+    if (this.version !== seenVersion || abort.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        abort.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+      abort.addEventListener('abort', done);
+    });
+  }
+}
+
+/** Where a catch-up subscription reads from: batches in the store's global order after a cursor. */
+export interface SubscriptionSource<Cursor> {
+  start(): Promise<Cursor>;
+  /** The next events after `cursor` (already filtered) and the cursor after everything scanned. */
+  fetch(cursor: Cursor): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean }>;
+  signal: ChangeSignal;
+  /** How long to wait for a wake-up before polling anyway. */
+  pollIntervalMs: number;
+}
+
+/**
+ * Runs a catch-up subscription: reads batches until caught up, then waits for a wake-up or the
+ * polling interval and reads again. One loop per subscription, so `onEvent` calls never overlap.
+ */
+export function startCatchUpSubscription<Cursor>(
+  source: SubscriptionSource<Cursor>,
+  options: SubscriptionOptions,
+): Subscription {
+  const abort = new AbortController();
+  const run = async (): Promise<void> => {
+    let cursor: Cursor = await source.start();
+    let announcedCaughtUp = false;
+    while (!abort.signal.aborted) {
+      const seen = source.signal.current;
+      const batch = await source.fetch(cursor);
+      for (const event of batch.events) {
+        if (abort.signal.aborted) return;
+        await options.onEvent(event);
+      }
+      cursor = batch.cursor;
+      if (batch.caughtUp) {
+        if (!announcedCaughtUp && !abort.signal.aborted) {
+          announcedCaughtUp = true;
+          options.onCaughtUp?.();
+        }
+        await source.signal.wait(seen, source.pollIntervalMs, abort.signal);
+      }
+    }
+  };
+  const done = run().catch((error: unknown) => {
+    if (!abort.signal.aborted) options.onError(error);
+  });
+  return {
+    stop: async () => {
+      abort.abort();
+      await done;
+    },
+  };
+}

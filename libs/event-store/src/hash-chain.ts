@@ -1,0 +1,134 @@
+import crypto from 'node:crypto';
+import type { ChainBreak, VerifyResult } from './event-store.port';
+
+/** `prevHash` of the first event of every stream. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields of a stored event that its hash covers. */
+export interface HashedFields {
+  streamName: string;
+  revision: bigint;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  /** The stored data (never the upcast one). */
+  data: unknown;
+  metadata: unknown;
+}
+
+/**
+ * Canonical JSON, the byte-exact input of the hash (RFC 8785, JCS, for the values the store accepts):
+ * - no whitespace; `null`, `true`, `false` as literals;
+ * - strings as `JSON.stringify` writes them; finite numbers as ECMAScript `Number.prototype.toString`
+ *   (which `JSON.stringify` uses: `1`, `1.5`, `1e+21`, `-0` as `0`);
+ * - arrays in order; object members sorted by key in UTF-16 code unit order, members whose value
+ *   is `undefined` left out.
+ * Hashing the canonical form rather than the stored text makes the hash independent of how a
+ * database re-serialises JSON (PostgreSQL jsonb reorders keys and rewrites numbers).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`non-finite number ${value} has no JSON form`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      const members = Object.keys(record)
+        .sort()
+        .filter((key) => record[key] !== undefined)
+        .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+      return `{${members.join(',')}}`;
+    }
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
+  }
+  throw new TypeError(`${typeof value} has no JSON form`);
+}
+
+/**
+ * SHA-256 (lowercase hex) over the UTF-8 bytes of the canonical JSON of
+ * `{ prevHash, streamName, revision (decimal string), eventId, type, schemaVersion, data, metadata }`.
+ */
+export function computeEventHash(prevHash: string, event: HashedFields): string {
+  const canonical = canonicalJson({
+    prevHash,
+    streamName: event.streamName,
+    revision: event.revision.toString(),
+    eventId: event.eventId,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+  });
+  return crypto.createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+/** A stored event as the verifier sees it. */
+export interface ChainLink extends HashedFields {
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Checks a stream's chain one event at a time, so an adapter can stream a long stream through it:
+ * feed the stored events in revision order with {@link ChainVerifier.next}, then
+ * {@link ChainVerifier.finish} with the stream head the store recorded.
+ */
+export class ChainVerifier {
+  private expectedRevision = 0n;
+  private lastHash = GENESIS_HASH;
+  private failure: VerifyResult | undefined;
+
+  constructor(private readonly streamName: string) {}
+
+  /** Checks the next stored event; returns false once the chain is broken (stop feeding then). */
+  next(event: ChainLink): boolean {
+    if (this.failure) return false;
+    const at = this.expectedRevision;
+    if (event.streamName !== this.streamName || event.revision !== at) {
+      return this.fail(at, 'revision-gap', `expected revision ${at}, found ${event.revision}`);
+    }
+    if (event.prevHash !== this.lastHash) {
+      return this.fail(at, 'prev-hash-mismatch', 'prevHash is not the hash of the previous event');
+    }
+    if (computeEventHash(event.prevHash, event) !== event.hash) {
+      return this.fail(at, 'hash-mismatch', 'the stored event does not match its hash');
+    }
+    this.lastHash = event.hash;
+    this.expectedRevision += 1n;
+    return true;
+  }
+
+  /**
+   * Ends the check against the head the store recorded for the stream (its last revision and hash),
+   * which catches events removed from the end.
+   */
+  finish(head: { revision: bigint; lastHash: string }): VerifyResult {
+    if (this.failure) return this.failure;
+    const last = this.expectedRevision - 1n;
+    if (last !== head.revision) {
+      this.fail(
+        this.expectedRevision <= head.revision ? this.expectedRevision : head.revision,
+        last < head.revision ? 'revision-gap' : 'head-mismatch',
+        `the stream head is at revision ${head.revision}, the stored events end at ${last}`,
+      );
+    } else if (this.lastHash !== head.lastHash) {
+      this.fail(last, 'head-mismatch', 'the last event hash differs from the recorded stream head');
+    }
+    return this.failure ?? { ok: true, events: Number(this.expectedRevision), lastHash: this.lastHash };
+  }
+
+  private fail(brokenAt: bigint, reason: ChainBreak, detail: string): false {
+    this.failure = { ok: false, brokenAt, reason, detail };
+    return false;
+  }
+}
