@@ -151,17 +151,24 @@ export function chainEvents(
  * the expected revision.
  * @throws WrongExpectedVersion
  */
-export function assertExpectedRevision(request: AppendRequest, currentRevision: bigint): void {
-  const { expectedRevision } = request;
-  const ok =
+/** Whether a stream whose last event is at `currentRevision` (-1: no events) meets the expectation. */
+export function satisfiesExpectedRevision(
+  expectedRevision: ExpectedRevision,
+  currentRevision: bigint,
+): boolean {
+  return (
     expectedRevision === 'any' ||
     (expectedRevision === 'no-stream' && currentRevision < 0n) ||
     (expectedRevision === 'exists' && currentRevision >= 0n) ||
-    expectedRevision === currentRevision;
-  if (!ok) {
+    expectedRevision === currentRevision
+  );
+}
+
+export function assertExpectedRevision(request: AppendRequest, currentRevision: bigint): void {
+  if (!satisfiesExpectedRevision(request.expectedRevision, currentRevision)) {
     throw new WrongExpectedVersion(
       request.stream,
-      expectedRevision,
+      request.expectedRevision,
       currentRevision < 0n ? 'no-stream' : currentRevision,
     );
   }
@@ -265,6 +272,10 @@ function validateMetadata(value: JsonValue, fail: (problem: string) => never): E
     if (member === undefined && !required) return;
     if (typeof member !== 'string' || member.length === 0) fail(`metadata.${key} must be a non-empty string`);
   };
+  // `$`-prefixed keys belong to the store (an adapter may keep its own fields there, as the
+  // EventStoreDB adapter keeps the hash chain), in every adapter alike.
+  const reserved = Object.keys(value).find((key) => key.startsWith('$'));
+  if (reserved !== undefined) fail(`metadata.${reserved}: keys starting with "$" are reserved for the store`);
   text('tenantId', true);
   text('correlationId', true);
   text('ticketId', false);

@@ -112,7 +112,21 @@ export function recordSubscription(
  * `eventStoreContract('PostgreSQL', (options) => makeStore(options))`; the describe title names the
  * adapter so the test output says which adapters ran.
  */
-export function eventStoreContract(adapterName: string, makeStore: ContractStoreFactory): void {
+/** Where adapters legitimately differ, as their vendors do; everything else is the same for all. */
+export interface ContractCapabilities {
+  /**
+   * Whether an event id is unique across all streams (PostgreSQL, in-memory) or only within one
+   * stream's idempotency window (EventStoreDB, which has no global lookup by id). Default true.
+   */
+  globallyUniqueEventIds?: boolean;
+}
+
+export function eventStoreContract(
+  adapterName: string,
+  makeStore: ContractStoreFactory,
+  capabilities: ContractCapabilities = {},
+): void {
+  const { globallyUniqueEventIds = true } = capabilities;
   describe(`EventStore contract: ${adapterName} adapter`, () => {
     const opened: EventStore[] = [];
     const open = async (options: ContractStoreOptions = {}): Promise<EventStore> => {
@@ -231,16 +245,44 @@ export function eventStoreContract(adapterName: string, makeStore: ContractStore
         expect(conflict.actualRevision).toBe(2n);
       });
 
-      it('refuses an event id already stored elsewhere', async () => {
-        const eventId = crypto.randomUUID();
-        await store.append(newStream(), [event('A', {}, { eventId })], { expectedRevision: 'any' });
-        const other = newStream();
+      if (globallyUniqueEventIds) {
+        it('refuses an event id already stored elsewhere', async () => {
+          const eventId = crypto.randomUUID();
+          await store.append(newStream(), [event('A', {}, { eventId })], { expectedRevision: 'any' });
+          const other = newStream();
+          const error = await rejection(
+            store.append(other, [event('B'), event('A', {}, { eventId })], { expectedRevision: 'any' }),
+            InvalidAppend,
+          );
+          expect(error.reason).toBe('duplicate-event-id');
+          await rejection(store.readStream(other), StreamNotFound);
+        });
+      } else {
+        it('accepts an event id already stored in another stream (ids are unique per stream only)', async () => {
+          const eventId = crypto.randomUUID();
+          const first = newStream();
+          await store.append(first, [event('A', {}, { eventId })], { expectedRevision: 'any' });
+          const other = newStream();
+          await store.append(other, [event('B'), event('A', {}, { eventId })], { expectedRevision: 'any' });
+          expect((await store.readStream(other)).map((e) => e.type)).toEqual(['B', 'A']);
+          expect((await store.readStream(first)).map((e) => e.eventId)).toEqual([eventId]);
+        });
+      }
+
+      it('refuses metadata keys starting with "$", which belong to the store', async () => {
+        const stream = newStream();
         const error = await rejection(
-          store.append(other, [event('B'), event('A', {}, { eventId })], { expectedRevision: 'any' }),
+          store.append(
+            stream,
+            [{ type: 'A', data: {}, metadata: { ...contractMetadata(), $chain: 'x' } as never }],
+            {
+              expectedRevision: 'any',
+            },
+          ),
           InvalidAppend,
         );
-        expect(error.reason).toBe('duplicate-event-id');
-        await rejection(store.readStream(other), StreamNotFound);
+        expect(error.message).toMatch(/reserved/);
+        await rejection(store.readStream(stream), StreamNotFound);
       });
 
       it('lets exactly one of several concurrent appends at one revision win, leaving no gap', async () => {

@@ -32,7 +32,7 @@ import { assertCategory, assertStreamName } from './stream-name';
 import type { UpcasterRegistry } from './upcasters';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
-const SUBSCRIPTION_BATCH = 500;
+const SUBSCRIPTION_BATCH = 1_000;
 const VERIFY_BATCH = 1_000;
 const MAX_BIGINT = '9223372036854775807';
 const EVENT_COLUMNS =
@@ -504,7 +504,8 @@ export class PostgresEventStore implements EventStore {
     limit: number,
     streamPrefixes: string[] | undefined,
   ): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean }> {
-    const patterns = streamPrefixes?.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`) ?? ['%'];
+    if (!streamPrefixes) return this.fetchAllAfter(cursor, limit);
+    const patterns = streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
     const { rows } = await this.query<
       { last_xid: string; last_position: string; scanned: number } & (
         EventRow | { [K in keyof EventRow]: null }
@@ -534,6 +535,33 @@ export class PostgresEventStore implements EventStore {
         .map(this.toRecorded),
       cursor: { xid: first.last_xid, position: first.last_position },
       caughtUp: first.scanned < limit,
+    };
+  }
+
+  /** {@link fetchAfter} without a filter: every scanned row is delivered, so one plain range scan. */
+  private async fetchAllAfter(
+    cursor: Cursor,
+    limit: number,
+  ): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean }> {
+    let rows: (EventRow & { xid: string })[];
+    try {
+      ({ rows } = await this.pool.query<EventRow & { xid: string }>({
+        name: `${this.channel}_all_after`,
+        text: `SELECT ${EVENT_COLUMNS}, transaction_id::text AS xid FROM ${this.schema}.events
+                WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY transaction_id, global_position
+                LIMIT $3`,
+        values: [cursor.xid, cursor.position, limit],
+      }));
+    } catch (error) {
+      throw translate(error);
+    }
+    const last = rows[rows.length - 1];
+    return {
+      events: rows.map(this.toRecorded),
+      cursor: last ? { xid: last.xid, position: last.global_position } : cursor,
+      caughtUp: rows.length < limit,
     };
   }
 
