@@ -25,7 +25,7 @@ export async function provisionEventStoreDb(
     .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
     .start();
   return {
-    url: `kurrentdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`,
+    url: `esdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`,
     source: `testcontainers (${image})`,
     stop: async () => {
       await container.stop();
