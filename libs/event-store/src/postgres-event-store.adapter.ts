@@ -376,9 +376,18 @@ export class PostgresEventStore implements EventStore {
     if (!last) throw new InvalidAppend(request.stream, 'empty-batch', 'an append needs at least one event');
     let rows: { position: string | null }[];
     try {
+      const single = chained.length === 1;
+      // A single event, the most common append, skips the array round trip of unnest().
+      const source = single
+        ? `(SELECT $2::bigint AS revision, $3::uuid AS event_id, $4::text AS type, $5::int AS schema_version,
+                   $6::text AS data, $7::text AS metadata, $8::text AS prev_hash, $9::text AS hash, 1 AS ord) b`
+        : `unnest($2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+             WITH ORDINALITY AS b(revision, event_id, type, schema_version, data, metadata, prev_hash, hash, ord)`;
+      const column = <T>(pick: (event: (typeof chained)[number]) => T): T | T[] =>
+        single ? pick(last) : chained.map(pick);
       ({ rows } = await db.query<{ position: string | null }>({
         // Named: each connection parses and plans the statement once, not on every append.
-        name: `${this.channel}_append`,
+        name: `${this.channel}_append_${single ? 'one' : 'many'}`,
         text: `WITH head AS (
            INSERT INTO ${this.schema}.streams AS s (name, category, revision, last_hash)
            VALUES ($1, $12, $10, $11)
@@ -389,8 +398,7 @@ export class PostgresEventStore implements EventStore {
            INSERT INTO ${this.schema}.events
              (stream_name, revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
            SELECT $1, b.revision, b.event_id, b.type, b.schema_version, b.data::jsonb, b.metadata::jsonb, b.prev_hash, b.hash
-             FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
-                  WITH ORDINALITY AS b(revision, event_id, type, schema_version, data, metadata, prev_hash, hash, ord)
+             FROM ${source}
             WHERE EXISTS (SELECT 1 FROM head)
             ORDER BY b.ord
            RETURNING global_position
@@ -398,14 +406,14 @@ export class PostgresEventStore implements EventStore {
          SELECT max(global_position)::text AS position FROM ins`,
         values: [
           request.stream,
-          chained.map((event) => event.revision.toString()),
-          chained.map((event) => event.eventId),
-          chained.map((event) => event.type),
-          chained.map((event) => event.schemaVersion),
-          chained.map((event) => event.dataJson),
-          chained.map((event) => event.metadataJson),
-          chained.map((event) => event.prevHash),
-          chained.map((event) => event.hash),
+          column((event) => event.revision.toString()),
+          column((event) => event.eventId),
+          column((event) => event.type),
+          column((event) => event.schemaVersion),
+          column((event) => event.dataJson),
+          column((event) => event.metadataJson),
+          column((event) => event.prevHash),
+          column((event) => event.hash),
           last.revision.toString(),
           last.hash,
           request.category,
