@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { nothingToStop, type Provisioned, workspaceRoot } from './provisioned';
 
@@ -21,8 +22,8 @@ const brokerScript = require(
 
 /**
  * A Kafka broker for the test run: `KAFKA_BROKERS` → testcontainers when a Docker engine answers →
- * the scripted single-node broker on its own port (default 19092) with storage of its own, so a
- * development broker on 9092 is never touched.
+ * the scripted single-node broker on free ports of its own (or `HANDOFF_TEST_KAFKA_PORT`) with
+ * storage of its own, so a development broker on 9092 is never touched.
  */
 export async function provisionKafka(env: NodeJS.ProcessEnv, docker: boolean): Promise<Provisioned> {
   if (env.KAFKA_BROKERS) {
@@ -46,7 +47,9 @@ export async function provisionKafka(env: NodeJS.ProcessEnv, docker: boolean): P
       },
     };
   }
-  const port = Number(env.HANDOFF_TEST_KAFKA_PORT ?? 19092);
+  // Each run gets a broker of its own on free ports: two runs on one machine (a developer's and
+  // CI's, or parallel worktrees) never share one, so neither stops the other's broker mid-run.
+  const port = env.HANDOFF_TEST_KAFKA_PORT ? Number(env.HANDOFF_TEST_KAFKA_PORT) : await freePortPair();
   const dataDir = path.join(workspaceRoot, '.data', `test-kafka-${port}`);
   const options = {
     port,
@@ -65,7 +68,38 @@ export async function provisionKafka(env: NodeJS.ProcessEnv, docker: boolean): P
     source: broker.reused ? `scripted broker (already running)` : `scripted broker`,
     version: broker.version,
     stop: async () => {
-      if (!broker.reused) await brokerScript.stopBroker(options);
+      if (broker.reused) return;
+      await brokerScript.stopBroker(options);
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port p with p + 1 also free (client and controller listeners), from the ephemeral range. */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort(0);
+    if (
+      port < 65535 &&
+      (await freePort(port + 1).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
+  }
+  throw new Error('no two consecutive free ports found for the test broker');
+}
+
+function freePort(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
 }
