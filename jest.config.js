@@ -48,6 +48,8 @@ module.exports = {
   // Two cores: more workers only fight over the same PostgreSQL and broker.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
   testTimeout: 60_000,
+  // Test names in the output: it says which adapters and which broker version ran.
+  verbose: true,
   transform: { '^.+\\.ts$': swc },
   projects: projectRoots.map((dir) => {
     const { name } = JSON.parse(fs.readFileSync(path.join(root, dir, 'project.json'), 'utf8'));

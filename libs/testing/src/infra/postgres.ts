@@ -44,7 +44,7 @@ async function answers(url: string): Promise<boolean> {
 }
 
 async function assertAnswers(url: string): Promise<void> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1500 });
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
     await client.query('select 1');
