@@ -27,19 +27,7 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+const swc = ['@swc/jest', require('./scripts/swc-options.cjs')];
 
 /** @type {import('jest').Config} */
 module.exports = {

