@@ -58,9 +58,18 @@ export function startCatchUpSubscription<Cursor>(
   const run = async (): Promise<void> => {
     let cursor: Cursor = await source.start();
     let announcedCaughtUp = false;
+    // While catching up, the next page is read while this one is delivered: the database round
+    // trip overlaps the subscriber's work instead of following it.
+    let next: ReturnType<typeof source.fetch> | undefined;
     while (!abort.signal.aborted) {
       const seen = source.signal.current;
-      const batch = await source.fetch(cursor);
+      const batch = await (next ?? source.fetch(cursor));
+      next = undefined;
+      if (!batch.caughtUp) {
+        next = source.fetch(batch.cursor);
+        // Handled when awaited; a failure then stops the subscription as any other would.
+        next.catch(() => undefined);
+      }
       for (const event of batch.events) {
         if (abort.signal.aborted) return;
         await options.onEvent(event);
