@@ -93,7 +93,15 @@ function runInChild(file, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', '--enable-source-maps', __filename, '--child', file, out],
+      [
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        '--expose-gc',
+        '--enable-source-maps',
+        __filename,
+        '--child',
+        file,
+        out,
+      ],
       {
         env,
         stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,0 +1,51 @@
+// Consumer runtime (Nest Kafka transport, idempotent apply, retries, dead letters).
+export { ConsumerRuntimeModule } from './consumer/consumer-runtime.module';
+export {
+  createConsumerMicroservice,
+  kafkaConsumerTransportOptions,
+} from './consumer/consumer-microservice.factory';
+export {
+  CONSUMER_RUNTIME_OPTIONS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type ConsumerRuntimeOptions,
+} from './consumer/consumer-runtime.options';
+export {
+  MessageProcessor,
+  DeadLetterReasons,
+  type ApplyEvent,
+  type ProcessOutcome,
+} from './consumer/message-processor';
+export { ConsumerMetrics, type ConsumerMetricsSnapshot } from './consumer/consumer-metrics';
+export {
+  TransientError,
+  PoisonMessageError,
+  DeadLetterFailedError,
+  DatabaseUnavailableError,
+  isTransientError,
+  isConnectionError,
+} from './consumer/consumer-errors';
+export { DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from './consumer/backoff';
+export { RawKafkaServer, RawKafkaParser, RawKafkaDeserializer } from './consumer/raw-kafka.server';
+
+// Outbox relay (event store → Kafka, checkpoint after acknowledgement) and topic provisioning.
+export {
+  OutboxRelay,
+  type OutboxRelayOptions,
+  type PublicEventMapper,
+  type RelayFailure,
+  type RelayMessage,
+  type RelayMetrics,
+} from './relay/outbox-relay';
+export {
+  PostgresRelayCheckpointStore,
+  type PostgresRelayCheckpointStoreOptions,
+  type RelayCheckpointStore,
+} from './relay/relay-checkpoint-store';
+export { deriveEventId } from './relay/derive-event-id';
+export {
+  provisionTopics,
+  TopicPartitionMismatch,
+  type ProvisionResult,
+  type ProvisionTopicsOptions,
+  type TopicSpec,
+} from './provisioning/provision-topics';

@@ -1,0 +1,89 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { testInfrastructure, uniqueName } from '@handoff/testing';
+import { provisionTopics, TopicPartitionMismatch, type TopicSpec } from './provision-topics';
+
+const { kafkaBrokers } = testInfrastructure();
+let admin: Admin;
+const created: string[] = [];
+
+beforeAll(async () => {
+  admin = new Kafka({
+    clientId: 'provision-spec',
+    brokers: kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+});
+
+afterAll(async () => {
+  const existing = new Set(await admin.listTopics());
+  const topics = created.filter((topic) => existing.has(topic));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  await admin?.disconnect();
+});
+
+function spec(label: string, partitions: number): TopicSpec {
+  const name = uniqueName(label);
+  created.push(name, `${name}.dlq`);
+  return {
+    name,
+    partitions,
+    replicationFactor: 1,
+    configs: { 'retention.ms': '86400000' },
+    dlq: `${name}.dlq`,
+  };
+}
+
+describe('provisionTopics on the real broker', () => {
+  it('creates topics and their dead-letter topics with the catalogue settings, then finds them on the next run', async () => {
+    const catalogue = [spec('prov-a', 3), spec('prov-b', 2)];
+    const names = catalogue.flatMap((t) => [t.name, `${t.name}.dlq`]);
+
+    const first = await provisionTopics(admin, catalogue);
+    expect([...first.created].sort()).toEqual([...names].sort());
+    expect(first.existing).toEqual([]);
+
+    const { topics } = await admin.fetchTopicMetadata({ topics: names });
+    const partitions = Object.fromEntries(topics.map((t) => [t.name, t.partitions.length]));
+    expect(partitions).toEqual({
+      [names[0] ?? '']: 3,
+      [names[1] ?? '']: 3,
+      [names[2] ?? '']: 2,
+      [names[3] ?? '']: 2,
+    });
+    for (const topic of topics) expect(topic.partitions.every((p) => p.leader >= 0)).toBe(true);
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2 /* TOPIC */, name: names[0] ?? '', configNames: ['retention.ms'] }],
+    });
+    expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('86400000');
+
+    // Idempotent, also through its own client built from broker addresses.
+    const second = await provisionTopics(kafkaBrokers, catalogue);
+    expect(second.created).toEqual([]);
+    expect([...second.existing].sort()).toEqual([...names].sort());
+  });
+
+  it('refuses an existing topic with fewer partitions than configured, naming both counts', async () => {
+    const [small] = [spec('prov-mismatch', 1)];
+    if (!small) throw new Error('unreachable');
+    await provisionTopics(admin, [small]);
+
+    const error = await provisionTopics(admin, [{ ...small, partitions: 3 }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TopicPartitionMismatch);
+    expect(error).toMatchObject({ topic: small.name, expectedPartitions: 3, actualPartitions: 1 });
+    expect(String((error as Error).message)).toContain(
+      'exists with 1 partition(s) but the catalogue configures 3',
+    );
+    // Nothing was changed.
+    const { topics } = await admin.fetchTopicMetadata({ topics: [small.name] });
+    expect(topics[0]?.partitions).toHaveLength(1);
+  });
+
+  it('rejects a catalogue that lists one topic twice with different partition counts', async () => {
+    const topic = spec('prov-dup', 2);
+    await expect(
+      provisionTopics(admin, [topic, { ...topic, dlq: undefined, partitions: 4 }]),
+    ).rejects.toThrow(/twice with 2 and 4 partitions/);
+  });
+});
