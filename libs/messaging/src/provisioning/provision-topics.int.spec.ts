@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { topicCatalogue } from '@handoff/contracts';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { testInfrastructure, uniqueName } from '@handoff/testing';
 import { provisionTopics, TopicPartitionMismatch, type TopicSpec } from './provision-topics';
 
@@ -85,5 +86,27 @@ describe('provisionTopics on the real broker', () => {
     await expect(
       provisionTopics(admin, [topic, { ...topic, dlq: undefined, partitions: 4 }]),
     ).rejects.toThrow(/twice with 2 and 4 partitions/);
+  });
+});
+
+describe('provisionTopics with the contracts catalogue', () => {
+  it('creates every catalogue topic and dead-letter topic with its partitions and configs', async () => {
+    const catalogue = topicCatalogue({ partitions: 2 });
+    const names = catalogue.flatMap((t) => [t.name, t.dlq.name]);
+    created.push(...names);
+    const result = await provisionTopics(admin, catalogue);
+    expect([...result.created].sort()).toEqual([...names].sort());
+    const metadata = await admin.fetchTopicMetadata({ topics: names });
+    for (const topic of metadata.topics) expect(topic.partitions).toHaveLength(2);
+    const inbound = catalogue.find((t) => t.kind === 'inbound');
+    const [configs] = (
+      await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: inbound?.name ?? '' }],
+      })
+    ).resources;
+    const retention = configs?.configEntries.find((entry) => entry.configName === 'retention.ms');
+    expect(retention?.configValue).toBe(inbound?.configs['retention.ms']);
+    expect((await provisionTopics(admin, catalogue)).created).toEqual([]);
   });
 });
