@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { type KafkaOptions } from '@nestjs/microservices';
 import { ConsumerMetrics } from './consumer-metrics';
 import { type ConsumerRuntimeOptions, DEFAULT_MAX_MESSAGE_BYTES } from './consumer-runtime.options';
+import { MessageProcessor } from './message-processor';
 import { RawKafkaServer } from './raw-kafka.server';
 
 /** Room for headers and record-batch framing on top of the largest accepted message. */
@@ -46,10 +47,13 @@ export function kafkaConsumerTransportOptions(
  * raw bytes, see {@link RawKafkaServer}); `module` must import `ConsumerRuntimeModule.forRoot(options)`.
  * Call `await app.listen()` to join the group.
  *
+ * Batch mode is the default: the messages fetched per partition are applied in one database
+ * transaction, see {@link ConsumerRuntimeOptions.batch}; `batch: false` processes them one by one.
+ *
  * Graceful shutdown: `await app.close()` (or `app.enableShutdownHooks()` for SIGTERM) stops the
- * consumer after the message in flight, commits the offsets of what was processed and leaves the
- * group, so its partitions move to the other instances at once instead of after the session timeout;
- * then the DLQ producer disconnects. Close the `pg` pool after the app.
+ * consumer after the batch transaction (or message) in flight, commits the offsets of what was
+ * processed and leaves the group, so its partitions move to the other instances at once instead of
+ * after the session timeout; then the DLQ producer disconnects. Close the `pg` pool after the app.
  */
 export async function createConsumerMicroservice(
   module: Type<unknown> | DynamicModule,
@@ -59,5 +63,7 @@ export async function createConsumerMicroservice(
   const server = new RawKafkaServer(kafkaConsumerTransportOptions(options));
   const app = await NestFactory.createMicroservice(module, { strategy: server, ...nest });
   server.attachMetrics(app.get(ConsumerMetrics, { strict: false }));
+  const processor = app.get(MessageProcessor, { strict: false });
+  if (processor.batchMode) server.attachBatchProcessor(processor);
   return app;
 }

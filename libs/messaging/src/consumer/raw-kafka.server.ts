@@ -1,6 +1,8 @@
 import { type Deserializer, type IncomingEvent, KafkaParser, ServerKafka } from '@nestjs/microservices';
 import { type KafkaOptions } from '@nestjs/microservices';
+import { type Consumer, type EachBatchPayload } from '@nestjs/microservices/external/kafka.interface';
 import { type ConsumerMetrics } from './consumer-metrics';
+import { type MessageProcessor } from './message-processor';
 
 /**
  * A parser that keeps the kafkajs message as it arrived (Buffers for key, value and headers). Nest's
@@ -24,9 +26,17 @@ export class RawKafkaDeserializer implements Deserializer<unknown, IncomingEvent
 /**
  * Nest's Kafka transport (`Transport.KAFKA`, a `ServerKafka`) that keeps raw bytes and reports
  * consumer lag and partition assignments to {@link ConsumerMetrics}.
+ *
+ * With a {@link MessageProcessor} attached ({@link attachBatchProcessor}, done by
+ * `createConsumerMicroservice` unless `batch: false`) kafkajs runs `eachBatch` with
+ * `eachBatchAutoResolve: false` instead of `eachMessage`: each fetched batch goes to
+ * {@link MessageProcessor.processBatch}, which still calls the Nest `@EventPattern` handler once per
+ * message (through Nest's own `handleMessage`, so guards, interceptors and filters apply) and
+ * resolves offsets only once their messages are committed. Without one it is Nest's `eachMessage`.
  */
 export class RawKafkaServer extends ServerKafka {
   private metrics: ConsumerMetrics | undefined;
+  private batchProcessor: MessageProcessor | undefined;
 
   constructor(options: Required<KafkaOptions>['options']) {
     super({ ...options, deserializer: options.deserializer ?? new RawKafkaDeserializer() });
@@ -36,6 +46,40 @@ export class RawKafkaServer extends ServerKafka {
   /** Where lag and assignments go; set before `listen()`. */
   attachMetrics(metrics: ConsumerMetrics): void {
     this.metrics = metrics;
+  }
+
+  /** Switches to batch mode (see the class comment); set before `listen()`. */
+  attachBatchProcessor(processor: MessageProcessor): void {
+    this.batchProcessor = processor;
+  }
+
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    const processor = this.batchProcessor;
+    if (!processor) return super.bindEvents(consumer);
+    const patterns = [...this.messageHandlers.keys()];
+    if (patterns.length > 0) await consumer.subscribe({ ...this.options.subscribe, topics: patterns });
+    await consumer.run({
+      ...this.options.run,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(processor, payload),
+    });
+  }
+
+  private async handleBatch(processor: MessageProcessor, payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const heartbeat = () => payload.heartbeat();
+    const pause = () => payload.pause();
+    await processor.processBatch(
+      batch,
+      (message) => this.handleMessage({ topic, partition, message, heartbeat, pause }),
+      {
+        resolveOffset: (offset) => payload.resolveOffset(offset),
+        heartbeat,
+        commitOffsetsIfNecessary: () => payload.commitOffsetsIfNecessary(),
+        isActive: () => payload.isRunning() && !payload.isStale(),
+      },
+    );
   }
 
   protected override registerConsumerEventListeners(): void {

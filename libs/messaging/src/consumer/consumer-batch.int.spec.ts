@@ -1,0 +1,315 @@
+import {
+  createIsolatedDatabase,
+  testInfrastructure,
+  uniqueName,
+  type IsolatedDatabase,
+} from '@handoff/testing';
+import { deadLetterTopic, toKafkaMessage, type PublicEventEnvelope } from '@handoff/contracts';
+import { Pool, type PoolClient } from 'pg';
+import { TransientError } from './consumer-errors';
+import { type ConsumerRuntimeOptions } from './consumer-runtime.options';
+import {
+  applications,
+  eventually,
+  header,
+  insertAssignment,
+  ownerAssigned,
+  READ_MODEL_SQL,
+  type RunningConsumer,
+  startConsumer,
+  TENANT,
+  TestKafka,
+} from './consumer.fixtures';
+import { type ApplyEvent } from './message-processor';
+
+/**
+ * Batch mode (the default): the messages fetched for a partition are applied in one transaction, and
+ * a failure inside it rolls the batch back and replays it message by message. Every message of a
+ * test is produced before the consumer starts, so the first fetch returns them as one batch.
+ */
+describe('consumer runtime: batch mode on the real broker', () => {
+  let db: IsolatedDatabase;
+  let pool: Pool;
+  let kafka: TestKafka;
+  const running: RunningConsumer[] = [];
+
+  const optionsFor = (overrides: Partial<ConsumerRuntimeOptions> = {}): ConsumerRuntimeOptions => ({
+    clientId: 'batch-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    groupId: uniqueName('group'),
+    pool,
+    knownTenant: (tenantId) => tenantId === TENANT,
+    retry: { attempts: 3, baseMs: 20, maxMs: 100 },
+    ...overrides,
+  });
+
+  const start = async (topic: string, options: ConsumerRuntimeOptions, apply?: ApplyEvent) => {
+    const consumer = await startConsumer(topic, options, apply);
+    running.push(consumer);
+    return consumer;
+  };
+
+  const stop = async (consumer: RunningConsumer) => {
+    await consumer.app.close();
+    running.splice(running.indexOf(consumer), 1);
+  };
+
+  /** Sends `events` to one partition in one produce request (so they are fetched as one batch). */
+  const sendBatch = async (topic: string, events: PublicEventEnvelope[], partition = 0) => {
+    await kafka.producer.send({
+      topic,
+      acks: -1,
+      messages: events.map((e) => ({ ...toKafkaMessage(e), partition })),
+    });
+  };
+
+  /** Messages in `topic`, over all partitions. */
+  const messagesIn = async (topic: string) =>
+    (await kafka.admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+
+  /** Inserts into the read model and notes the id of the transaction that applied each event. */
+  const recordingTransactions = (transactions: Map<string, string>): ApplyEvent => {
+    return async (event, tx: PoolClient) => {
+      await insertAssignment(event, tx);
+      const { rows } = await tx.query<{ txid: string }>('SELECT txid_current()::text AS txid');
+      transactions.set(event.id, rows[0]!.txid);
+    };
+  };
+
+  beforeAll(async () => {
+    db = await createIsolatedDatabase('consumer_batch');
+    pool = new Pool({ connectionString: db.url, max: 8 });
+    await pool.query(READ_MODEL_SQL);
+    await pool.query(
+      'CREATE TABLE application_order (seq bigserial PRIMARY KEY, ticket_id text NOT NULL, event_id text NOT NULL)',
+    );
+    kafka = new TestKafka(testInfrastructure().kafkaBrokers);
+    await kafka.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.app.close()));
+  });
+
+  afterAll(async () => {
+    await kafka?.close();
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('applies a clean batch in one transaction, each event once', async () => {
+    const topic = uniqueName('consumer-batch-clean');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 20 }, (_, i) => ownerAssigned(`ticket-c${i % 3}`));
+    await sendBatch(topic, events);
+    const transactions = new Map<string, string>();
+    const consumer = await start(topic, optionsFor(), recordingTransactions(transactions));
+    await eventually(
+      () => consumer.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    const rows = await applications(pool);
+    expect(events.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+    expect(new Set(transactions.values()).size).toBe(1);
+    expect(consumer.metrics.snapshot()).toMatchObject({
+      consumed: 20,
+      applied: 20,
+      duplicates: 0,
+      retried: 0,
+    });
+  });
+
+  it('parks a poison message in the middle of a batch and applies every other message exactly once', async () => {
+    const topic = uniqueName('consumer-batch-poison');
+    await kafka.createTopic(topic, 1);
+    const before = Array.from({ length: 5 }, () => ownerAssigned('ticket-p'));
+    const doomed = ownerAssigned('ticket-p');
+    const after = Array.from({ length: 5 }, () => ownerAssigned('ticket-p'));
+    const invalid = toKafkaMessage(ownerAssigned('ticket-p'));
+    const invalidValue = Buffer.from(JSON.stringify({ tenantId: TENANT, owner: 'not an object' }));
+    let doomedCalls = 0;
+    const transactions = new Map<string, string>();
+    const recording = recordingTransactions(transactions);
+    const apply: ApplyEvent = async (e, tx) => {
+      if (e.id === doomed.id) {
+        doomedCalls += 1;
+        throw new Error('projection bug: owner unknown');
+      }
+      await recording(e, tx);
+    };
+    // before[0..4], an invalid message, doomed, after[0..4]: one produce request, one batch.
+    await kafka.producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        ...before.map((e) => ({ ...toKafkaMessage(e), partition: 0 })),
+        { key: invalid.key, value: invalidValue, headers: invalid.headers, partition: 0 },
+        { ...toKafkaMessage(doomed), partition: 0 },
+        ...after.map((e) => ({ ...toKafkaMessage(e), partition: 0 })),
+      ],
+    });
+
+    const consumer = await start(topic, optionsFor(), apply);
+    const good = [...before, ...after];
+    await eventually(
+      async () => {
+        const rows = await applications(pool);
+        return good.every((e) => rows.has(e.id));
+      },
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+
+    const rows = await applications(pool);
+    expect(good.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+    expect(rows.has(doomed.id)).toBe(false);
+    // The handler error costs the batch: it was replayed message by message, each in its own transaction.
+    expect(new Set(good.map((e) => transactions.get(e.id))).size).toBe(good.length);
+    // As on the per-message path: three attempts in all, the batch's counted as the first.
+    expect(doomedCalls).toBe(3);
+
+    const parked = await kafka.readAll(deadLetterTopic(topic), 2);
+    const byReason = new Map(parked.map((p) => [header(p.headers, 'dlq_reason'), p]));
+    const schema = byReason.get('schema-violation');
+    expect(schema?.value?.equals(invalidValue)).toBe(true);
+    expect(header(schema!.headers, 'dlq_original_offset')).toBe('5');
+    expect(header(schema!.headers, 'dlq_attempts')).toBe('0');
+    const handlerError = byReason.get('handler-error');
+    expect(handlerError?.value?.equals(toKafkaMessage(doomed).value)).toBe(true);
+    expect(header(handlerError!.headers, 'ce_id')).toBe(doomed.id);
+    expect(header(handlerError!.headers, 'dlq_original_offset')).toBe('6');
+    expect(header(handlerError!.headers, 'dlq_attempts')).toBe('3');
+    expect(header(handlerError!.headers, 'dlq_error')).toContain('projection bug');
+    // Parked once each: the rollback of the batch did not write the invalid message's dead letter twice.
+    expect(await messagesIn(deadLetterTopic(topic))).toBe(2);
+    expect(consumer.metrics.snapshot()).toMatchObject({
+      consumed: 12,
+      applied: 10,
+      duplicates: 0,
+      retried: 2,
+      deadLettered: { 'schema-violation': 1, 'handler-error': 1 },
+    });
+    expect(consumer.metrics.snapshot().lag).toEqual({ [`${topic}/0`]: 0 });
+  });
+
+  it('retries a transient error inside a batch and applies every message once', async () => {
+    const topic = uniqueName('consumer-batch-transient');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 8 }, () => ownerAssigned('ticket-t'));
+    const flakyId = events[3]!.id;
+    let flakyCalls = 0;
+    const flaky: ApplyEvent = async (e, tx) => {
+      // The insert happens before the failure: only the rollback keeps it from counting twice.
+      await insertAssignment(e, tx);
+      if (e.id === flakyId) {
+        flakyCalls += 1;
+        if (flakyCalls === 1) throw new TransientError('lock busy');
+      }
+    };
+    await sendBatch(topic, events);
+    const consumer = await start(topic, optionsFor(), flaky);
+    await eventually(
+      () => consumer.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    const rows = await applications(pool);
+    expect(events.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+    expect(flakyCalls).toBe(2);
+    expect(consumer.metrics.snapshot()).toMatchObject({
+      consumed: 8,
+      applied: 8,
+      duplicates: 0,
+      retried: 1,
+      deadLettered: {},
+    });
+  });
+
+  it('applies a redelivered batch (and a duplicate inside a batch) with no double effect', async () => {
+    const topic = uniqueName('consumer-batch-redelivery');
+    await kafka.createTopic(topic, 1);
+    const options = optionsFor();
+    const events = Array.from({ length: 15 }, (_, i) => ownerAssigned(`ticket-r${i % 4}`));
+    // The 5th event twice in a row, as a producer retry would leave it.
+    await sendBatch(topic, [...events.slice(0, 5), events[4]!, ...events.slice(5)]);
+    const transactions = new Map<string, string>();
+    const first = await start(topic, options, recordingTransactions(transactions));
+    await eventually(
+      () => first.metrics.snapshot().consumed === 16,
+      () => JSON.stringify(first.metrics.snapshot()),
+    );
+    expect(first.metrics.snapshot()).toMatchObject({ applied: 15, duplicates: 1 });
+    expect(new Set(transactions.values()).size).toBe(1);
+    await stop(first);
+
+    // The group rewinds (as after a crash before the offset commit): the whole batch comes again.
+    await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
+    const second = await start(topic, options);
+    await eventually(
+      () => second.metrics.snapshot().consumed === 16,
+      () => JSON.stringify(second.metrics.snapshot()),
+    );
+    expect(second.metrics.snapshot()).toMatchObject({ applied: 0, duplicates: 16, deadLettered: {} });
+    const rows = await applications(pool);
+    expect(events.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+  });
+
+  it('keeps the order of each partition, across batch limits and a replayed batch', async () => {
+    const topic = uniqueName('consumer-batch-order');
+    const partitions = 3;
+    await kafka.createTopic(topic, partitions);
+    const tickets = ['ticket-o0', 'ticket-o1', 'ticket-o2', 'ticket-o3', 'ticket-o4', 'ticket-o5'];
+    const partitionOf = (ticket: string) => tickets.indexOf(ticket) % partitions;
+    const sent = new Map<string, string[]>(tickets.map((t) => [t, []]));
+    const all: PublicEventEnvelope[] = [];
+    for (let p = 0; p < partitions; p++) {
+      const events = Array.from({ length: 60 }, (_, i) =>
+        ownerAssigned(tickets.filter((t) => partitionOf(t) === p)[i % 2]!),
+      );
+      for (const e of events) sent.get(e.subject)!.push(e.id);
+      all.push(...events);
+      await sendBatch(topic, events, p);
+    }
+    const flakyId = all[70]!.id;
+    let flakyCalls = 0;
+    const ordered: ApplyEvent = async (e, tx) => {
+      await tx.query('INSERT INTO application_order (ticket_id, event_id) VALUES ($1, $2)', [
+        e.subject,
+        e.id,
+      ]);
+      if (e.id === flakyId && ++flakyCalls === 1) throw new TransientError('lock busy');
+    };
+    const consumer = await start(
+      topic,
+      optionsFor({ maxBatchMessages: 7, partitionsConsumedConcurrently: partitions }),
+      ordered,
+    );
+    await eventually(
+      () => consumer.metrics.snapshot().applied === all.length,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    const { rows } = await pool.query<{ ticket_id: string; event_id: string }>(
+      'SELECT ticket_id, event_id FROM application_order WHERE ticket_id = ANY($1) ORDER BY seq',
+      [tickets],
+    );
+    const applied = new Map<string, string[]>(tickets.map((t) => [t, []]));
+    for (const row of rows) applied.get(row.ticket_id)!.push(row.event_id);
+    for (const ticket of tickets) expect(applied.get(ticket)).toEqual(sent.get(ticket));
+    expect(flakyCalls).toBe(2);
+    expect(consumer.metrics.snapshot()).toMatchObject({ consumed: all.length, retried: 1, duplicates: 0 });
+  });
+
+  it('still processes message by message with batch: false', async () => {
+    const topic = uniqueName('consumer-batch-off');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 5 }, () => ownerAssigned('ticket-n'));
+    await sendBatch(topic, events);
+    const transactions = new Map<string, string>();
+    const consumer = await start(topic, optionsFor({ batch: false }), recordingTransactions(transactions));
+    await eventually(
+      () => consumer.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    expect(new Set(transactions.values()).size).toBe(events.length);
+    const rows = await applications(pool);
+    expect(events.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+  });
+});
