@@ -312,6 +312,32 @@ async function metadata(brokers, timeoutMs = 3000) {
 }
 
 /**
+ * Whether consumer groups can be served: the first FindCoordinator request makes the broker create
+ * `__consumer_offsets`, and until its partitions have a leader every group join fails. Waiting here
+ * means "ready" also holds for the first consumer group of a fresh broker.
+ * @param {string} brokers host:port
+ * @param {number} timeoutMs
+ */
+async function groupCoordinatorReady(brokers, timeoutMs) {
+  const kafka = new Kafka({
+    clientId: 'handoff-kafka-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    // The admin client fetches metadata and retries COORDINATOR_NOT_AVAILABLE on its own.
+    retry: { retries: 5, initialRetryTime: 100 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeGroups(['handoff-readiness-probe']);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
  * Starts the broker unless one already answers on the port (then it is reused).
  * @param {Partial<BrokerOptions>} [overrides]
  * @returns {Promise<{ brokers: string, version: string, pid: number | undefined, reused: boolean, logFile: string }>}
@@ -388,6 +414,7 @@ async function waitUntilReady(o, pid) {
     }
     try {
       await metadata(`${o.host}:${o.port}`, 2000);
+      await groupCoordinatorReady(`${o.host}:${o.port}`, 2000);
       return;
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
