@@ -55,6 +55,24 @@ const event = (type: string, data: unknown = {}, extra: Partial<NewEvent> = {}):
 const newStream = (category = `t${crypto.randomBytes(4).toString('hex')}`): string =>
   `${category}-${crypto.randomUUID()}`;
 
+/**
+ * `readAll` once it shows at least `count` events. Global reads may lag a just-committed append
+ * (PostgreSQL shows only transactions below the cluster-wide oldest in-flight one, and other
+ * databases' transactions count), so a test waits for visibility instead of assuming it.
+ */
+async function readAllVisible(
+  store: EventStore,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = await store.readAll();
+    if (all.length >= count || Date.now() > deadline) return all;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function rejection<E>(promise: Promise<unknown>, errorClass: ErrorClass<E>): Promise<E> {
   let thrown: unknown;
   try {
@@ -236,7 +254,7 @@ export function eventStoreContract(
         expect(await store.append(stream, second, { expectedRevision: 1n })).toEqual(next);
         expect(await store.append(stream, second, { expectedRevision: 'any' })).toEqual(next);
         expect(await store.readStream(stream)).toHaveLength(3);
-        expect(await store.readAll()).toHaveLength(3);
+        expect(await readAllVisible(store, 3)).toHaveLength(3);
         // A different batch at the stale revision is a conflict, not a retry.
         const conflict = await rejection(
           store.append(stream, [event('X')], { expectedRevision: 1n }),
@@ -494,7 +512,7 @@ export function eventStoreContract(
         await store.append(a, [event('A0')], { expectedRevision: 'any' });
         await store.append(b, [event('B0'), event('B1')], { expectedRevision: 'any' });
         await store.append(a, [event('A1')], { expectedRevision: 'any' });
-        const all = await store.readAll();
+        const all = await readAllVisible(store, 4);
         expect(all.map((e) => e.type)).toEqual(['A0', 'B0', 'B1', 'A1']);
         const positions = all.map((e) => e.globalPosition);
         expect([...positions].sort((x, y) => (x < y ? -1 : 1))).toEqual(positions);
@@ -515,7 +533,7 @@ export function eventStoreContract(
         await rejection(store.deleteStream(stream), StreamDeleted);
         await rejection(store.deleteStream(newStream()), StreamNotFound);
         // The global log keeps what happened.
-        expect((await store.readAll()).map((e) => e.type)).toEqual(['A']);
+        expect((await readAllVisible(store, 1)).map((e) => e.type)).toEqual(['A']);
       });
     });
 
@@ -559,7 +577,7 @@ export function eventStoreContract(
       it('resumes after an exclusive checkpoint', async () => {
         const stream = newStream();
         await store.append(stream, [event('E0'), event('E1'), event('E2')], { expectedRevision: 'any' });
-        const all = await store.readAll();
+        const all = await readAllVisible(store, 3);
         const sub = recordSubscription((o) => store.subscribeToAll(o), {
           fromPosition: all[1]?.globalPosition,
         });
@@ -637,7 +655,7 @@ export function eventStoreContract(
           [3, { text: 'hello', language: 'en' }],
           [3, { text: 'hi', language: 'fr' }],
         ]);
-        expect((await upcasting.readAll())[0]?.data).toEqual({ text: 'hello', language: 'en' });
+        expect((await readAllVisible(upcasting, 1))[0]?.data).toEqual({ text: 'hello', language: 'en' });
         const sub = recordSubscription((o) => upcasting.subscribeToAll(o));
         await sub.receive(2);
         await sub.stop();
