@@ -20,11 +20,19 @@ describe(`Kafka ${infra.kafkaVersion} (${infra.kafkaSource}) with kafkajs`, () =
   });
 
   it('creates a topic with three partitions through the admin API', async () => {
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })).toBe(
-      true,
-    );
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(topics[0]?.partitions).toHaveLength(3);
+    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] })).toBe(true);
+    // A KRaft broker may answer UNKNOWN_TOPIC_OR_PARTITION for a moment after creating a topic,
+    // which kafkajs' own waitForLeaders does not retry: wait for three led partitions here.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const led = await admin
+        .fetchTopicMetadata({ topics: [topic] })
+        .then(({ topics }) => topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0)
+        .catch(() => 0);
+      if (led === 3) break;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has ${led} of 3 partitions led after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 
   it('produces, consumes in a group with commits, and rebalances when a second member joins', async () => {

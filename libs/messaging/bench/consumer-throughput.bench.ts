@@ -13,6 +13,7 @@ import {
   MessageProcessor,
   type ConsumerRuntimeOptions,
 } from '../src';
+import { createTopicsAndWait } from '../src/provisioning/provision-topics';
 
 const MESSAGES = 12_000;
 const PARTITIONS = 4;
@@ -45,14 +46,14 @@ export default defineBenchmark({
     const admin = kafka.admin();
     await admin.connect();
     const topic = `bench.consumer.${Date.now().toString(36)}.${crypto.randomBytes(3).toString('hex')}`;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [topic, deadLetterTopic(topic)].map((t) => ({
+    await createTopicsAndWait(
+      admin,
+      [topic, deadLetterTopic(topic)].map((t) => ({
         topic: t,
         numPartitions: PARTITIONS,
         replicationFactor: 1,
       })),
-    });
+    );
     try {
       await produce(kafka, topic);
       ctx.log(`produced ${MESSAGES} messages to ${topic}`);

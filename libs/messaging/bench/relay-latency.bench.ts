@@ -14,6 +14,7 @@ import {
   testMapper,
   type TestEnvelope,
 } from '../src/relay/testing/relay-fixtures';
+import { createTopicsAndWait } from '../src/provisioning/provision-topics';
 
 const EVENTS = 1_000;
 const INTERVAL_MS = 5;
@@ -49,10 +50,10 @@ export default defineBenchmark({
     const suffix = crypto.randomBytes(3).toString('hex');
     const relayTopic = `bench.relay-latency.relay.${suffix}`;
     const plainTopic = `bench.relay-latency.plain.${suffix}`;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [relayTopic, plainTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
-    });
+    await createTopicsAndWait(
+      admin,
+      [relayTopic, plainTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    );
 
     const received = new Map<string, number>();
     let onReceived: () => void = () => undefined;

@@ -12,6 +12,7 @@ import {
   testMapper,
   type TestEnvelope,
 } from '../src/relay/testing/relay-fixtures';
+import { createTopicsAndWait } from '../src/provisioning/provision-topics';
 
 const TICKETS = 100;
 const PER_TICKET = 500;
@@ -46,10 +47,10 @@ export default defineBenchmark({
     const suffix = crypto.randomBytes(3).toString('hex');
     const relayTopic = `bench.relay-throughput.relay.${suffix}`;
     const plainTopic = `bench.relay-throughput.plain.${suffix}`;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [relayTopic, plainTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
-    });
+    await createTopicsAndWait(
+      admin,
+      [relayTopic, plainTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    );
     try {
       ctx.log(`appending ${EVENTS} events`);
       const { lastPosition } = await appendTicketEvents(store, {

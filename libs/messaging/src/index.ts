@@ -44,6 +44,7 @@ export {
 export { deriveEventId } from './relay/derive-event-id';
 export {
   provisionTopics,
+  createTopicsAndWait,
   TopicPartitionMismatch,
   type ProvisionResult,
   type ProvisionTopicsOptions,

@@ -10,6 +10,7 @@ import { ConsumerMetrics } from './consumer-metrics';
 import { ConsumerRuntimeModule } from './consumer-runtime.module';
 import { type ConsumerRuntimeOptions } from './consumer-runtime.options';
 import { type ApplyEvent, MessageProcessor } from './message-processor';
+import { createTopicsAndWait } from '../provisioning/provision-topics';
 
 export const TENANT = 'tenant-a';
 export const OWNER_ASSIGNED = 'dev.handoff.ownership.OwnerAssigned.v1';
@@ -108,15 +109,15 @@ export class TestKafka {
   /** Creates `topic` and `topic.dlq` with `partitions` each and the given topic configs. */
   async createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
     const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
-    await this.admin.createTopics({
-      waitForLeaders: true,
-      topics: [topic, deadLetterTopic(topic)].map((name) => ({
+    await createTopicsAndWait(
+      this.admin,
+      [topic, deadLetterTopic(topic)].map((name) => ({
         topic: name,
         numPartitions: partitions,
         replicationFactor: 1,
         configEntries,
       })),
-    });
+    );
     this.topics.push(topic, deadLetterTopic(topic));
   }
 

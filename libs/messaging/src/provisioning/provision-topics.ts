@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { Kafka, KafkaJSProtocolError, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 
 /** A topic as the catalogue of `@handoff/contracts` describes it. */
 export interface TopicSpec {
@@ -89,7 +89,8 @@ async function provision(
   const created: string[] = [];
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // Waited for below: kafkajs' own wait gives up on an error a fresh topic briefly answers with.
+      waitForLeaders: false,
       timeout: timeoutMs,
       topics: missing.map((topic): ITopicConfig => ({
         topic: topic.name,
@@ -116,17 +117,40 @@ async function checkPartitions(admin: Admin, topics: Omit<TopicSpec, 'dlq'>[]): 
   }
 }
 
-/** `createTopics({ waitForLeaders })` only waits for the controller; producers need every partition led. */
-async function waitForLeaders(
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs' `waitForLeaders` retries only
+ * LEADER_NOT_AVAILABLE, while a KRaft broker briefly answers UNKNOWN_TOPIC_OR_PARTITION for a topic
+ * it has just created; this waits through both.
+ * @returns whether the topics were created (false when they all existed)
+ */
+export async function createTopicsAndWait(
   admin: Admin,
-  topics: Omit<TopicSpec, 'dlq'>[],
-  timeoutMs: number,
-): Promise<void> {
+  topics: ITopicConfig[],
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  const created = await admin.createTopics({ waitForLeaders: false, timeout: timeoutMs, topics });
+  await waitForLeaders(
+    admin,
+    topics.map((topic) => ({ name: topic.topic })),
+    timeoutMs,
+  );
+  return created;
+}
+
+const STILL_CREATING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Producers and consumers need every partition led, not only the controller's acknowledgement. */
+async function waitForLeaders(admin: Admin, topics: { name: string }[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const names = topics.map((topic) => topic.name);
   for (;;) {
-    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
-    const leaderless = metadata.filter((m) => m.partitions.some((p) => p.leader < 0)).map((m) => m.name);
+    let leaderless = names;
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
+      leaderless = metadata.filter((m) => m.partitions.some((p) => p.leader < 0)).map((m) => m.name);
+    } catch (error) {
+      if (!(error instanceof KafkaJSProtocolError && STILL_CREATING.has(error.type))) throw error;
+    }
     if (leaderless.length === 0) return;
     if (Date.now() > deadline) {
       throw new Error(`topics without a partition leader after ${timeoutMs} ms: ${leaderless.join(', ')}`);

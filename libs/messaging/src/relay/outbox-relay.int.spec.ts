@@ -31,6 +31,7 @@ import {
   type TestEnvelope,
 } from './testing/relay-fixtures';
 import type { RelayProcessConfig } from './testing/relay.process';
+import { createTopicsAndWait } from '../provisioning/provision-topics';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const { kafkaBrokers } = testInfrastructure();
@@ -59,7 +60,7 @@ afterAll(async () => {
 
 async function createTopic(label: string, partitions = 3): Promise<string> {
   const topic = uniqueName(label);
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  await createTopicsAndWait(admin, [{ topic, numPartitions: partitions }]);
   topics.push(topic);
   return topic;
 }
@@ -363,7 +364,7 @@ describe('OutboxRelay on the real broker', () => {
     expect(failures[2]?.restartInMs).toBe(200);
 
     // Once the topic exists the relay resumes by itself and publishes everything from the start.
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: missingTopic, numPartitions: 3 }] });
+    await createTopicsAndWait(admin, [{ topic: missingTopic, numPartitions: 3 }]);
     topics.push(missingTopic);
     await waitFor(() => relay.metrics().relayed >= 30, 60_000, 'recovery');
     await relay.stop();
