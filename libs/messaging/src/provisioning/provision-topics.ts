@@ -99,10 +99,11 @@ async function provision(
         configEntries: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
-    // Another process may have created some of them between listTopics and createTopics (kafkajs
-    // then reports nothing for those): check all of them again rather than trust the race.
-    await checkPartitions(admin, missing);
     await waitForLeaders(admin, missing, timeoutMs);
+    // Another process may have created some of them between listTopics and createTopics (kafkajs
+    // then reports nothing for those): check all of them again, once they are led, rather than
+    // trust the race.
+    await checkPartitions(admin, missing);
     created.push(...missing.map((topic) => topic.name));
   }
   return { created, existing: present.map((topic) => topic.name) };
