@@ -23,24 +23,29 @@ export interface TestEnvelope {
  * `TicketSplit` yields two, everything else one.
  */
 export function testMapper(event: RecordedEvent): TestEnvelope[] {
-  const base = {
+  // Object literals of one shape (no spread): this runs once per relayed event in the benchmarks.
+  const { ticketId, occurredAt, tenantId } = event.metadata;
+  const envelope = (id: string, type: string, data: unknown): TestEnvelope => ({
+    id,
     source: 'handoff/relay-test',
-    subject: event.metadata.ticketId ?? '',
-    time: event.metadata.occurredAt,
-    tenantId: event.metadata.tenantId,
-  };
+    type,
+    subject: ticketId ?? '',
+    time: occurredAt,
+    tenantId,
+    data,
+  });
   switch (event.type) {
     case 'TicketNoted':
       return [];
     case 'TicketSplit':
-      return [0, 1].map((i) => ({
-        ...base,
-        id: deriveEventId(event.eventId, i),
-        type: 'handoff.test.ticket-split-part.v1',
-        data: { part: i, source: event.data },
-      }));
+      return [0, 1].map((i) =>
+        envelope(deriveEventId(event.eventId, i), 'handoff.test.ticket-split-part.v1', {
+          part: i,
+          source: event.data,
+        }),
+      );
     default:
-      return [{ ...base, id: event.eventId, type: 'handoff.test.ticket-progressed.v1', data: event.data }];
+      return [envelope(event.eventId, 'handoff.test.ticket-progressed.v1', event.data)];
   }
 }
 
