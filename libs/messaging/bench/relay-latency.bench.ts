@@ -1,20 +1,16 @@
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import path from 'node:path';
 import readline from 'node:readline';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { Pool } from 'pg';
-import { PostgresEventStore } from '@handoff/event-store';
+import { Partitioners } from 'kafkajs';
 import { defineBenchmark, percentiles } from '@handoff/testing';
 import { OutboxRelay } from '../src/relay/outbox-relay';
-import { PostgresRelayCheckpointStore } from '../src/relay/relay-checkpoint-store';
 import {
   encodeTestEnvelope,
   TEST_CATEGORY,
   testMapper,
   type TestEnvelope,
 } from '../src/relay/testing/relay-fixtures';
-import { createTopicsAndWait } from '../src/provisioning/provision-topics';
+import { relayBenchEnvironment } from './relay-bench-environment';
 
 const EVENTS = 1_000;
 const INTERVAL_MS = 5;
@@ -34,25 +30,10 @@ export default defineBenchmark({
   description: `${EVENTS} events appended one at a time every ${INTERVAL_MS} ms → consumer in another process, vs raw produce → consume`,
   needs: ['postgres', 'kafka'],
   async run(ctx) {
-    const db = await ctx.createDatabase('relay_latency');
-    const pool = new Pool({ connectionString: db.url, max: 4 });
-    const store = new PostgresEventStore({ connection: pool, schema: 'bench_store' });
-    await store.init();
-    const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: 'bench_relay' });
-    await checkpoints.init();
-    const kafka = new Kafka({
-      clientId: 'relay-latency',
-      brokers: ctx.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    const suffix = crypto.randomBytes(3).toString('hex');
-    const relayTopic = `bench.relay-latency.relay.${suffix}`;
-    const plainTopic = `bench.relay-latency.plain.${suffix}`;
-    await createTopicsAndWait(
-      admin,
-      [relayTopic, plainTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    const { store, checkpoints, kafka, relayTopic, plainTopic, suffix, close } = await relayBenchEnvironment(
+      ctx,
+      'relay-latency',
+      PARTITIONS,
     );
 
     const received = new Map<string, number>();
@@ -223,10 +204,7 @@ export default defineBenchmark({
       await stopObserver();
       await producer.disconnect();
       consumer.kill('SIGTERM');
-      await admin.deleteTopics({ topics: [relayTopic, plainTopic] }).catch(() => undefined);
-      await admin.disconnect();
-      await store.close();
-      await pool.end();
+      await close();
     }
   },
 });

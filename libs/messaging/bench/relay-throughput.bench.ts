@@ -1,10 +1,6 @@
-import crypto from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Message } from 'kafkajs';
-import { Pool } from 'pg';
-import { PostgresEventStore } from '@handoff/event-store';
+import { Partitioners, type Message } from 'kafkajs';
 import { defineBenchmark, elapsedMs, percentiles } from '@handoff/testing';
 import { OutboxRelay } from '../src/relay/outbox-relay';
-import { PostgresRelayCheckpointStore } from '../src/relay/relay-checkpoint-store';
 import {
   appendTicketEvents,
   encodeTestEnvelope,
@@ -12,7 +8,7 @@ import {
   testMapper,
   type TestEnvelope,
 } from '../src/relay/testing/relay-fixtures';
-import { createTopicsAndWait } from '../src/provisioning/provision-topics';
+import { relayBenchEnvironment } from './relay-bench-environment';
 
 const TICKETS = 100;
 const PER_TICKET = 500;
@@ -31,25 +27,10 @@ export default defineBenchmark({
   description: `${EVENTS.toLocaleString('en')} pre-appended events relayed to a ${PARTITIONS}-partition topic vs a plain kafkajs producer, batches of ${BATCH}`,
   needs: ['postgres', 'kafka'],
   async run(ctx) {
-    const db = await ctx.createDatabase('relay_throughput');
-    const pool = new Pool({ connectionString: db.url, max: 4 });
-    const store = new PostgresEventStore({ connection: pool, schema: 'bench_store' });
-    await store.init();
-    const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: 'bench_relay' });
-    await checkpoints.init();
-    const kafka = new Kafka({
-      clientId: 'relay-throughput',
-      brokers: ctx.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    const suffix = crypto.randomBytes(3).toString('hex');
-    const relayTopic = `bench.relay-throughput.relay.${suffix}`;
-    const plainTopic = `bench.relay-throughput.plain.${suffix}`;
-    await createTopicsAndWait(
-      admin,
-      [relayTopic, plainTopic].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    const { store, checkpoints, kafka, relayTopic, plainTopic, close } = await relayBenchEnvironment(
+      ctx,
+      'relay-throughput',
+      PARTITIONS,
     );
     try {
       ctx.log(`appending ${EVENTS} events`);
@@ -131,10 +112,7 @@ export default defineBenchmark({
           `pre-encoded messages, ${BATCH} per batch, one in flight, idempotent, acks=-1`,
       });
     } finally {
-      await admin.deleteTopics({ topics: [relayTopic, plainTopic] }).catch(() => undefined);
-      await admin.disconnect();
-      await store.close();
-      await pool.end();
+      await close();
     }
   },
 });
