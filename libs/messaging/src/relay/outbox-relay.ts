@@ -258,7 +258,8 @@ export class OutboxRelay<Envelope> {
     this.throwIfFailed();
   }
 
-  private async onEvent(event: RecordedEvent): Promise<void> {
+  /** Synchronous unless the subscription must wait for Kafka (back-pressure): no promise per event. */
+  private onEvent(event: RecordedEvent): void | Promise<void> {
     this.throwIfFailed();
     this.lastSeenPosition = event.globalPosition;
     const batch = this.pending;
@@ -277,11 +278,7 @@ export class OutboxRelay<Envelope> {
       this.startSend();
       // Back-pressure: with a full batch waiting behind the one in flight, the subscription delivers
       // the next event only once Kafka acknowledged that one, so at most two batches are in memory.
-      while (this.pending.events >= this.batchSize) {
-        const inFlight = this.inFlight;
-        if (!inFlight) break;
-        await inFlight;
-      }
+      if (this.pending.events >= this.batchSize && this.inFlight) return this.awaitRoom();
       this.throwIfFailed();
     } else if (!this.inFlight && !this.lingerTimer) {
       // Linger only when idle: while a batch is in flight, events accumulate and go out as soon as
@@ -291,6 +288,15 @@ export class OutboxRelay<Envelope> {
         this.startSend();
       }, this.lingerMs);
     }
+  }
+
+  private async awaitRoom(): Promise<void> {
+    while (this.pending.events >= this.batchSize) {
+      const inFlight = this.inFlight;
+      if (!inFlight) break;
+      await inFlight;
+    }
+    this.throwIfFailed();
   }
 
   /**
