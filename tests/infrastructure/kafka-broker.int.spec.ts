@@ -20,9 +20,12 @@ describe(`Kafka ${infra.kafkaVersion} (${infra.kafkaSource}) with kafkajs`, () =
   });
 
   it('creates a topic with three partitions through the admin API', async () => {
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] })).toBe(true);
     // A KRaft broker may answer UNKNOWN_TOPIC_OR_PARTITION for a moment after creating a topic,
-    // which kafkajs' own waitForLeaders does not retry: wait for three led partitions here.
+    // which kafkajs' own waitForLeaders does not retry (it fails the call): wait for three led
+    // partitions here instead.
+    expect(await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] })).toBe(
+      true,
+    );
     const deadline = Date.now() + 30_000;
     for (;;) {
       const led = await admin
