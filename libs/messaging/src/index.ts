@@ -1,6 +1,7 @@
 // Consumer runtime (Nest Kafka transport, idempotent apply, retries, dead letters).
 export { ConsumerRuntimeModule } from './consumer/consumer-runtime.module';
 export {
+  connectConsumer,
   createConsumerMicroservice,
   kafkaConsumerTransportOptions,
 } from './consumer/consumer-microservice.factory';
@@ -50,3 +51,10 @@ export {
   type ProvisionTopicsOptions,
   type TopicSpec,
 } from './provisioning/provision-topics';
+
+// Read models of the service's own streams, checkpointed in the same transaction as their rows.
+export {
+  ProjectionRunner,
+  type ProjectEvent,
+  type ProjectionRunnerOptions,
+} from './projection/projection-runner';

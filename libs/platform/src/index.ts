@@ -84,3 +84,10 @@ export {
   type AuthenticatedRequest,
 } from './auth/auth.decorators';
 export { TenantScope } from './auth/tenant-scope';
+
+export { createEventStore, type EventStoreFactoryOptions } from './persistence/event-store.factory';
+export {
+  openReadModelDataSource,
+  poolOf,
+  type ReadModelDataSourceOptions,
+} from './persistence/read-model.data-source';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type KafkaOptions } from '@nestjs/microservices';
 import { ConsumerMetrics } from './consumer-metrics';
@@ -66,4 +66,19 @@ export async function createConsumerMicroservice(
   const processor = app.get(MessageProcessor, { strict: false });
   if (processor.batchMode) server.attachBatchProcessor(processor);
   return app;
+}
+
+/**
+ * Attaches the Kafka consumer to a service's HTTP application (a hybrid Nest app: one module, one
+ * set of providers for REST and `@EventPattern` handlers); the app's module must import
+ * `ConsumerRuntimeModule.forRoot(options)`. Then `await app.startAllMicroservices()` joins the
+ * group; `app.close()` stops consuming (committing what was processed) before the HTTP server.
+ */
+export function connectConsumer(app: INestApplication, options: ConsumerRuntimeOptions): RawKafkaServer {
+  const server = new RawKafkaServer(kafkaConsumerTransportOptions(options));
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: false });
+  server.attachMetrics(app.get(ConsumerMetrics, { strict: false }));
+  const processor = app.get(MessageProcessor, { strict: false });
+  if (processor.batchMode) server.attachBatchProcessor(processor);
+  return server;
 }

@@ -1,0 +1,174 @@
+import type { EventStore, RecordedEvent, Subscription } from '@handoff/event-store';
+import type { Pool, PoolClient } from 'pg';
+
+/** Applies one of the service's own events to its read model, inside the runner's transaction. */
+export type ProjectEvent = (event: RecordedEvent, tx: PoolClient) => Promise<void>;
+
+/** Options of {@link ProjectionRunner}. */
+export interface ProjectionRunnerOptions {
+  /** Checkpoint name; rename it to rebuild the read model from the beginning. */
+  name: string;
+  store: EventStore;
+  /** The stream categories followed (`<category>-*`). */
+  categories: readonly string[];
+  pool: Pool;
+  /** Schema of the `projection_checkpoints` table: the service's read-model schema. */
+  schema: string;
+  apply: ProjectEvent;
+  /** Restart delays after a failure (the subscription resumes from the checkpoint). */
+  backoff?: { initialMs: number; maxMs: number };
+  onError?: (error: unknown, restartInMs: number) => void;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Keeps a read model up to date from the service's own streams: a catch-up subscription whose
+ * checkpoint is written in the same transaction as the rows each event changes, so a crash or a
+ * replay never applies an event twice and never skips one. A failing event stops delivery, rolls
+ * back, and the runner resubscribes from the checkpoint after a backoff.
+ */
+export class ProjectionRunner {
+  private readonly table: string;
+  private subscription: Subscription | undefined;
+  private stopped = true;
+  private position: bigint | undefined;
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly waiters = new Set<{ position: bigint; resolve: () => void }>();
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    if (!IDENTIFIER.test(options.schema))
+      throw new RangeError(`schema "${options.schema}" is not an identifier`);
+    if (options.categories.length === 0) throw new RangeError(`projection ${options.name}: no category`);
+    this.table = `"${options.schema}".projection_checkpoints`;
+  }
+
+  /** Creates the checkpoint table when missing (idempotent, safe across processes). */
+  async init(): Promise<void> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `projection_checkpoints:${this.options.schema}`,
+      ]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+           name text PRIMARY KEY,
+           position bigint NOT NULL,
+           updated_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Starts following the streams from the saved checkpoint. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    await this.subscribe();
+  }
+
+  /** Stops after the event being applied; the checkpoint stays where it was committed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.stop();
+  }
+
+  /** The global position of the last event applied, if any. */
+  checkpoint(): bigint | undefined {
+    return this.position;
+  }
+
+  /**
+   * Resolves once the event at `position` (a position returned by an append) is in the read model:
+   * read-your-writes for a REST call that appended and then reads its own projection. Delivery
+   * follows commit order, which may differ from position order between overlapping transactions,
+   * so a waiter resolves when that exact position is applied (or was applied before it waited).
+   */
+  waitFor(position: bigint, timeoutMs = 10_000): Promise<void> {
+    if (this.position !== undefined && this.position >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(
+          new Error(`projection ${this.options.name} did not reach position ${position} in ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async subscribe(): Promise<void> {
+    const { rows } = await this.options.pool.query<{ position: string }>(
+      `SELECT position::text AS position FROM ${this.table} WHERE name = $1`,
+      [this.options.name],
+    );
+    this.position = rows[0] ? BigInt(rows[0].position) : undefined;
+    if (this.stopped) return;
+    this.subscription = this.options.store.subscribeToAll({
+      ...(this.position === undefined ? {} : { fromPosition: this.position }),
+      filter: { streamPrefixes: this.options.categories.map((category) => `${category}-`) },
+      onEvent: (event) => this.applyOne(event),
+      onError: (error) => this.restart(error),
+    });
+  }
+
+  private async applyOne(event: RecordedEvent): Promise<void> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.options.apply(event, client);
+      await client.query(
+        `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [this.options.name, event.globalPosition.toString()],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    this.position = event.globalPosition;
+    this.failures = 0;
+    for (const waiter of this.waiters) {
+      if (event.globalPosition === waiter.position) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private restart(error: unknown): void {
+    this.subscription = undefined;
+    if (this.stopped) return;
+    this.failures += 1;
+    const backoff = this.options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (this.failures - 1));
+    this.options.onError?.(error, delay);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) void this.subscribe().catch((reason: unknown) => this.restart(reason));
+    }, delay);
+  }
+}
