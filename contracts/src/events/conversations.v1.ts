@@ -30,6 +30,12 @@ const customerFact = <P extends TProperties>(properties: P, description?: string
 /** A message from any channel joined a ticket's timeline. */
 export const MessageReceivedV1 = ticketFact({
   messageId: Id('Platform message id.'),
+  sequence: Type.Integer({
+    minimum: 1,
+    description:
+      "1-based position of the message in its ticket's timeline: the conversation position that " +
+      'handoff requests (`conversationPosition`) and briefs (`coversPosition`) refer to.',
+  }),
   customerId: CustomerId,
   channel: ChannelKind,
   channelMessageId: Id("The channel's own message id (idempotency key per channel)."),

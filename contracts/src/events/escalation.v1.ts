@@ -47,7 +47,8 @@ export const HandoffRequestedV1 = ticketFact({
   conversationPosition: Type.Optional(
     Type.String({
       pattern: '^[0-9]{1,20}$',
-      description: 'Conversation position at request time: the brief must cover at least this.',
+      description:
+        "Conversation position at request time (the `sequence` of the ticket's last message): the brief must cover at least this.",
     }),
   ),
   channel: Type.Optional(ChannelKind),

@@ -24,6 +24,7 @@ export const publicEventExamples: { readonly [T in PublicEventType]: PublicEvent
     tenantId,
     ticketId,
     messageId: 'msg-0193a5c2-0001',
+    sequence: 7,
     customerId,
     channel: 'whatsapp',
     channelMessageId: 'wamid.HBgLMTU1NTAxMjM0NTY3FQIAEhgg',

@@ -50,7 +50,8 @@ export const BriefPreparedV1 = ticketFact({
   version: Type.Integer({ minimum: 1 }),
   coversPosition: Type.String({
     pattern: '^[0-9]{1,20}$',
-    description: 'Last conversation event position covered (decimal, compare numerically).',
+    description:
+      'Conversation position covered: the `sequence` of the last ticket message the brief read (decimal, compare numerically).',
   }),
   coversMessageId: Type.Optional(Id()),
   messagesSinceCovered: Type.Integer({ minimum: 0 }),
