@@ -1,0 +1,127 @@
+import { Pool, type PoolClient } from 'pg';
+import { PostgresEventStore, type RecordedEvent } from '@handoff/event-store';
+import { createIsolatedDatabase, type IsolatedDatabase } from '@handoff/testing';
+import { ProjectionRunner } from './projection-runner';
+
+let database: IsolatedDatabase;
+let pool: Pool;
+let store: PostgresEventStore;
+
+beforeAll(async () => {
+  database = await createIsolatedDatabase('projection');
+  pool = new Pool({ connectionString: database.url, max: 6 });
+  store = new PostgresEventStore({ connection: pool, schema: 'projection_events', pollIntervalMs: 50 });
+  await store.init();
+  await pool.query('CREATE SCHEMA read_model');
+  await pool.query('CREATE TABLE read_model.counts (stream text PRIMARY KEY, n int NOT NULL)');
+});
+
+afterAll(async () => {
+  await store?.close();
+  await pool?.end();
+  await database?.drop();
+});
+
+const count = async (client: PoolClient | Pool, stream: string): Promise<number | undefined> => {
+  const { rows } = await client.query<{ n: number }>('SELECT n FROM read_model.counts WHERE stream = $1', [
+    stream,
+  ]);
+  return rows[0]?.n;
+};
+
+const increment = async (event: RecordedEvent, tx: PoolClient): Promise<void> => {
+  await tx.query(
+    `INSERT INTO read_model.counts (stream, n) VALUES ($1, 1)
+     ON CONFLICT (stream) DO UPDATE SET n = read_model.counts.n + 1`,
+    [event.streamName],
+  );
+};
+
+const append = (stream: string, n: number) =>
+  store.append(
+    stream,
+    Array.from({ length: n }, (_, i) => ({
+      type: 'Counted',
+      data: { i },
+      metadata: {
+        tenantId: 't1',
+        correlationId: 'c1',
+        actor: { kind: 'system' as const, id: 'spec' },
+        occurredAt: new Date().toISOString(),
+      },
+    })),
+    { expectedRevision: 'any' },
+  );
+
+const runner = (name: string, apply = increment) =>
+  new ProjectionRunner({
+    name,
+    store,
+    categories: ['counter'],
+    pool,
+    schema: 'read_model',
+    apply,
+    backoff: { initialMs: 20, maxMs: 100 },
+  });
+
+describe('ProjectionRunner', () => {
+  it('applies each event of its categories once, also across a restart, and ignores other categories', async () => {
+    const first = runner('counts');
+    await first.init();
+    await first.init(); // idempotent
+    await append('counter-a', 3);
+    await append('other-a', 2);
+    await first.start();
+    const written = await append('counter-a', 2);
+    await first.waitFor(written.position);
+    expect(await count(pool, 'counter-a')).toBe(5);
+    await first.stop();
+
+    // Restarted from the committed checkpoint: nothing is applied twice, new events are applied.
+    const second = runner('counts');
+    const more = await append('counter-a', 1);
+    await second.start();
+    await second.waitFor(more.position);
+    expect(await count(pool, 'counter-a')).toBe(6);
+    expect(await count(pool, 'other-a')).toBeUndefined();
+    await second.stop();
+  });
+
+  it('rolls back a failing event with its checkpoint and retries it until it applies', async () => {
+    let failuresLeft = 2;
+    const errors: unknown[] = [];
+    const flaky = new ProjectionRunner({
+      name: 'flaky',
+      store,
+      categories: ['counter'],
+      pool,
+      schema: 'read_model',
+      backoff: { initialMs: 10, maxMs: 50 },
+      onError: (error) => errors.push(error),
+      apply: async (event, tx) => {
+        if (event.streamName !== 'counter-flaky') return;
+        await increment(event, tx);
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('read model unavailable');
+        }
+      },
+    });
+    await flaky.init();
+    const written = await append('counter-flaky', 1);
+    await flaky.start();
+    await flaky.waitFor(written.position);
+    // Two failed attempts wrote nothing: their increments rolled back with the checkpoint.
+    expect(await count(pool, 'counter-flaky')).toBe(1);
+    expect(errors).toHaveLength(2);
+    await flaky.stop();
+  });
+
+  it('waitFor rejects with the projection name when the position never arrives', async () => {
+    const idle = runner('idle');
+    await idle.init();
+    await idle.start();
+    await expect(idle.waitFor(10n ** 15n, 200)).rejects.toThrow(/projection idle did not reach position/);
+    await idle.stop();
+  });
+});
