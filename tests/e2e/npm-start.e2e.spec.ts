@@ -15,9 +15,34 @@ const env: NodeJS.ProcessEnv = {
   HANDOFF_PG_PORT: '54392',
   KAFKA_PORT: '19492',
   KAFKA_CONTROLLER_PORT: '19493',
+  HANDOFF_PORT_BASE: '19401',
   DATABASE_URL: '',
   KAFKA_BROKERS: '',
 };
+
+/** The services of this checkout: npm start runs each `services/<name>/src/main.ts`. */
+const availableServices = (): { name: string }[] =>
+  fs
+    .readdirSync(path.join(root, 'services'))
+    .filter((name) => fs.existsSync(path.join(root, 'services', name, 'src', 'main.ts')))
+    .map((name) => ({ name }));
+
+/** The service lines npm start prints: name, URL and docs URL. */
+const serviceLines = (output: string) =>
+  [...output.matchAll(/^\s+([a-z]+)\s+(http:\/\/\S+)\s+docs (http:\/\/\S+)/gm)].map((m) => ({
+    name: m[1] ?? '',
+    url: m[2] ?? '',
+    docs: m[3] ?? '',
+  }));
+
+/** The development keys npm start prints, by role. */
+const devKeys = (output: string): Record<string, string | undefined> =>
+  Object.fromEntries(
+    [...output.matchAll(/^\s+([a-z]+)\s+(hk_dev_\S+)$/gm)].map((m): [string, string | undefined] => [
+      m[1] ?? '',
+      m[2],
+    ]),
+  );
 
 // A process stopped by Ctrl-C exits with 128 + SIGINT, as shells expect, after its clean-up ran.
 const SIGINT_EXIT = 130;
@@ -47,6 +72,9 @@ async function interrupt(child: ChildProcessWithoutNullStreams): Promise<number 
   return exited;
 }
 
+// Five services compile and start next to the infrastructure on two cores.
+jest.setTimeout(300_000);
+
 describe('npm start (embedded defaults)', () => {
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
@@ -63,7 +91,36 @@ describe('npm start (embedded defaults)', () => {
     const admin = new Kafka({ brokers: ['127.0.0.1:19492'], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     expect((await admin.describeCluster()).brokers).toHaveLength(1);
+    // The services created their topics at start-up.
+    if (availableServices().length > 0) {
+      expect(await admin.listTopics()).toEqual(
+        expect.arrayContaining(['handoff.conversations.events.v1', 'handoff.inbound.messages.v1']),
+      );
+    }
     await admin.disconnect();
+
+    // Every service runs as its own process, ready, with its OpenAPI document, and a key per role works.
+    const lines = serviceLines(platform.output());
+    expect(lines.map((line) => line.name).sort()).toEqual(
+      availableServices()
+        .map((service) => service.name)
+        .sort(),
+    );
+    const keys = devKeys(platform.output());
+    if (lines.length > 0)
+      expect(Object.keys(keys).sort()).toEqual(['agent', 'auditor', 'bot', 'integration', 'supervisor']);
+    for (const line of lines) {
+      expect((await fetch(`${line.url}/health/ready`)).status).toBe(200);
+      expect((await fetch(`${line.docs}-json`)).status).toBe(200);
+      // No key: 401 as problem+json; the supervisor key is accepted by the authentication guard.
+      const anonymous = await fetch(`${line.url}/v1/none`);
+      expect(anonymous.status).toBe(401);
+      const authenticated = await fetch(`${line.url}/v1/none`, {
+        headers: { 'x-api-key': keys.supervisor ?? '' },
+      });
+      expect(authenticated.status).toBe(404);
+    }
+    fs.writeFileSync(path.join(dataDir, 'first-keys.json'), JSON.stringify(keys));
 
     expect(await interrupt(platform.child)).toBe(SIGINT_EXIT);
     expect(platform.output()).toMatch(/stopped Kafka/);
@@ -83,6 +140,12 @@ describe('npm start (embedded defaults)', () => {
     );
     await client.end();
     expect(rows[0]?.n).toBe(1);
+    // The same development keys as the first run: nothing to copy again.
+    const firstKeys = JSON.parse(fs.readFileSync(path.join(dataDir, 'first-keys.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    expect(devKeys(platform.output())).toEqual(firstKeys);
     expect(await interrupt(platform.child)).toBe(SIGINT_EXIT);
   });
 });
