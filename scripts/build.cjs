@@ -23,10 +23,13 @@ const aliases = require(path.join(ROOT, 'tsconfig.base.json')).compilerOptions.p
  * @param {string} outDir
  */
 function build(services, outDir = path.join(ROOT, 'dist')) {
-  const known = fs.readdirSync(path.join(ROOT, 'services')).filter((d) => fs.existsSync(path.join(ROOT, 'services', d, 'src')));
+  const known = fs
+    .readdirSync(path.join(ROOT, 'services'))
+    .filter((d) => fs.existsSync(path.join(ROOT, 'services', d, 'src')));
   const chosen = services.length > 0 ? services : known;
   const unknown = chosen.filter((s) => !known.includes(s));
-  if (unknown.length > 0) throw new Error(`unknown services: ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`unknown services: ${unknown.join(', ')} (known: ${known.join(', ')})`);
 
   const sourceDirs = [
     'contracts/src',
@@ -64,7 +67,9 @@ function walk(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return entry.name === 'testing' || entry.name === 'test-app' ? [] : walk(full);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !/\.(spec|fixtures?)\.ts$/.test(entry.name)
+    return entry.name.endsWith('.ts') &&
+      !entry.name.endsWith('.d.ts') &&
+      !/\.(spec|fixtures?)\.ts$/.test(entry.name)
       ? [full]
       : [];
   });
@@ -75,7 +80,9 @@ module.exports = { build };
 if (require.main === module) {
   try {
     const result = build(process.argv.slice(2));
-    process.stdout.write(`built ${result.files} files of ${result.services.join(', ')} into ${path.relative(ROOT, result.outDir)}/\n`);
+    process.stdout.write(
+      `built ${result.files} files of ${result.services.join(', ')} into ${path.relative(ROOT, result.outDir)}/\n`,
+    );
   } catch (error) {
     process.stderr.write(`build: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
