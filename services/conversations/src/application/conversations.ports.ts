@@ -1,0 +1,75 @@
+import type { Actor, EventMetadata } from '@handoff/event-store';
+import type { ChannelKind } from '../domain/identity';
+import type { OwnerRef } from '../domain/ticket.decider';
+
+/** Injection tokens of the application's ports. */
+export const CLOCK = Symbol('CLOCK');
+export const ID_GENERATOR = Symbol('ID_GENERATOR');
+export const EVENT_STORE = Symbol('EVENT_STORE');
+export const READ_MODEL_QUERIES = Symbol('READ_MODEL_QUERIES');
+export const PROJECTION_BARRIER = Symbol('PROJECTION_BARRIER');
+export const CUSTOMER_LOCKS = Symbol('CUSTOMER_LOCKS');
+export const INGEST_SETTINGS = Symbol('INGEST_SETTINGS');
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  /** A new UUIDv7: time-ordered, so ids sort like the timeline. */
+  next(): string;
+}
+
+export interface IngestSettings {
+  /** Longest accepted message text, in characters (`MAX_MESSAGE_CHARS`). */
+  maxMessageChars: number;
+}
+
+/** A ticket as the continuity rule sees it. */
+export interface TicketRow {
+  ticketId: string;
+  tenantId: string;
+  customerId: string;
+  status: 'open' | 'closed';
+  lastActivityAt: string;
+}
+
+/** The read-model queries the command side needs (all scoped by tenant). */
+export interface ReadModelQueries {
+  /** The ticket, or the ticket it was merged into (followed to the end); undefined when unknown. */
+  ticketForReference(tenantId: string, ticketId: string): Promise<TicketRow | undefined>;
+  /** The (surviving) ticket that last held this channel thread. */
+  ticketForThread(tenantId: string, channel: ChannelKind, threadId: string): Promise<TicketRow | undefined>;
+  openTicketsOf(tenantId: string, customerId: string): Promise<TicketRow[]>;
+  ticketIdsOf(tenantId: string, customerId: string): Promise<string[]>;
+  currentOwner(tenantId: string, ticketId: string): Promise<OwnerRef | undefined>;
+  /** Handoffs of the ticket (and of tickets merged into it) requested before `at`, oldest first. */
+  handoffsBefore(tenantId: string, ticketId: string, at: string): Promise<string[]>;
+}
+
+/** Read-your-writes: resolves once the read model holds the event at `position`. */
+export interface ProjectionBarrier {
+  waitFor(position: bigint): Promise<void>;
+}
+
+/** Serialises the continuity decisions of one customer, across every replica. */
+export interface CustomerLocks {
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** Who asked, for the metadata of the events a command appends. */
+export interface CommandContext {
+  tenantId: string;
+  actor: Actor;
+  correlationId: string;
+  causationId?: string;
+}
+
+export const metadataOf = (context: CommandContext, clock: Clock, ticketId?: string): EventMetadata => ({
+  tenantId: context.tenantId,
+  ...(ticketId === undefined ? {} : { ticketId }),
+  correlationId: context.correlationId,
+  ...(context.causationId === undefined ? {} : { causationId: context.causationId }),
+  actor: context.actor,
+  occurredAt: clock.now().toISOString(),
+});

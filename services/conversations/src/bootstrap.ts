@@ -1,0 +1,188 @@
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { eventsTopic, toKafkaMessage, topicCatalogue } from '@handoff/contracts';
+import { uuidV7 } from '@handoff/event-store';
+import {
+  connectConsumer,
+  OutboxRelay,
+  PostgresRelayCheckpointStore,
+  provisionTopics,
+} from '@handoff/messaging';
+import {
+  createEventStore,
+  createServiceApp,
+  openReadModelDataSource,
+  poolOf,
+  ShutdownCoordinator,
+  type ConfigEnv,
+} from '@handoff/platform';
+import { Kafka, logLevel } from 'kafkajs';
+import { Pool } from 'pg';
+import type { DestinationStream } from 'pino';
+import type { Clock, IdGenerator } from './application/conversations.ports';
+import { CUSTOMER_CATEGORY, TICKET_CATEGORY } from './application/stream-names';
+import { loadConversationsConfig } from './conversations.config';
+import { ConversationsModule } from './conversations.module';
+import { toPublicEvents } from './messaging/public-events.mapper';
+import { BatchingProjectionRunner } from './projections/batching-projection.runner';
+import { projectOwnEvent } from './projections/conversations.projection';
+import { READ_MODEL_ENTITIES } from './projections/read-model.entities';
+import { READ_MODEL_MIGRATIONS } from './projections/read-model.migrations';
+import { EVENT_STORE_SCHEMA, READ_MODEL_SCHEMA } from './projections/read-model.schema';
+
+export interface StartOptions {
+  /** Where logs go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+  /** Listen to SIGTERM/SIGINT; default true. */
+  enableShutdownHooks?: boolean;
+  clock?: Clock;
+  ids?: IdGenerator;
+}
+
+export interface RunningConversationsService {
+  app: NestFastifyApplication;
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3001`. */
+  url: string;
+  /** Stops consuming and relaying, finishes in-flight work, then closes every connection. */
+  close(): Promise<void>;
+}
+
+const OWN_CATEGORIES = [CUSTOMER_CATEGORY, TICKET_CATEGORY];
+const systemClock: Clock = { now: () => new Date() };
+const uuidV7Ids: IdGenerator = { next: () => uuidV7() };
+
+/**
+ * Starts the conversations service: config, read model (migrations), event store, topics, the
+ * projection of its own streams, the relay of its public events, the HTTP API and the Kafka consumer
+ * (inbound messages, escalation and ownership facts). `main.ts` and the integration tests both call it.
+ * @throws ConfigError when a setting is missing or invalid
+ */
+export async function startConversationsService(
+  env: ConfigEnv,
+  options: StartOptions = {},
+): Promise<RunningConversationsService> {
+  const config = loadConversationsConfig(env);
+  const logger = new Logger('conversations');
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidV7Ids;
+
+  const dataSource = await openReadModelDataSource({
+    url: config.DATABASE_URL,
+    schema: READ_MODEL_SCHEMA,
+    entities: READ_MODEL_ENTITIES,
+    migrations: READ_MODEL_MIGRATIONS,
+    applicationName: 'conversations',
+    poolSize: config.DB_POOL_SIZE,
+  });
+  const cleanups: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const pool = poolOf(dataSource);
+    const lockPool = new Pool({
+      connectionString: config.DATABASE_URL,
+      max: config.INGEST_CONCURRENCY,
+      application_name: 'conversations-locks',
+      // Set once per connection rather than per lock: a waiter gives up (and its request fails
+      // retryably) instead of hanging behind a holder that never finishes.
+      options: '-c lock_timeout=15000',
+    });
+    lockPool.on('error', (error) => logger.warn(`idle lock connection failed: ${error.message}`));
+    cleanups.push(() => lockPool.end());
+    const store = await createEventStore(config, {
+      pool,
+      schema: EVENT_STORE_SCHEMA,
+      namespace: 'conversations',
+      pollIntervalMs: config.EVENT_STORE_POLL_MS,
+    });
+    cleanups.push(() => store.close());
+    await provisionTopics(config.KAFKA_BROKERS, topicCatalogue({ partitions: config.KAFKA_PARTITIONS }));
+
+    const projection = new BatchingProjectionRunner({
+      name: 'conversations-read-model',
+      store,
+      categories: OWN_CATEGORIES,
+      pool,
+      schema: READ_MODEL_SCHEMA,
+      apply: projectOwnEvent,
+      onError: (error, restartInMs) =>
+        logger.error(`read-model projection failed, restarting in ${restartInMs} ms: ${String(error)}`),
+    });
+    await projection.init();
+
+    const kafka = new Kafka({
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: [...config.KAFKA_BROKERS],
+      logLevel: logLevel.NOTHING,
+    });
+    const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: READ_MODEL_SCHEMA });
+    await checkpoints.init();
+    const relay = new OutboxRelay({
+      name: 'conversations-public-events',
+      store,
+      categories: OWN_CATEGORIES,
+      map: toPublicEvents,
+      encode: toKafkaMessage,
+      topic: eventsTopic('conversations'),
+      kafka,
+      checkpoints,
+      onError: ({ error, attempt, restartInMs }) =>
+        logger.error(`relay failed (attempt ${attempt}), restarting in ${restartInMs} ms: ${String(error)}`),
+    });
+
+    const tenants = new Set([...config.API_KEYS.map((key) => key.tenantId), ...(config.TENANTS ?? [])]);
+    const consumer = {
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: [...config.KAFKA_BROKERS],
+      groupId: config.KAFKA_GROUP_ID,
+      pool,
+      schema: READ_MODEL_SCHEMA,
+      knownTenant: (tenantId: string) => tenants.has(tenantId),
+      partitionsConsumedConcurrently: config.KAFKA_CONCURRENT_PARTITIONS,
+    };
+    const app = await createServiceApp(
+      ConversationsModule.forRoot({
+        store,
+        dataSource,
+        lockPool,
+        barrier: projection,
+        clock,
+        ids,
+        maxMessageChars: config.MAX_MESSAGE_CHARS,
+        consumer,
+      }),
+      config,
+      {
+        serviceName: 'conversations',
+        description: 'Omnichannel ingestion, customer identity and one ticket timeline across channels.',
+        readiness: { postgres: pool, kafka, eventStore: store },
+        ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+        enableShutdownHooks: options.enableShutdownHooks ?? true,
+      },
+    );
+    // The app closes its HTTP server and the consumer first; the hooks then run last-registered
+    // first: relay and projection stop, then the store and the pools close.
+    const shutdown = app.get(ShutdownCoordinator);
+    cleanups.length = 0;
+    shutdown.register('read-model data source', () => dataSource.destroy());
+    shutdown.register('lock pool', () => lockPool.end());
+    shutdown.register('event store', () => store.close());
+    shutdown.register('read-model projection', () => projection.stop());
+    shutdown.register('public-events relay', () => relay.stop());
+    cleanups.push(() => app.close());
+
+    connectConsumer(app, consumer);
+    await projection.start();
+    relay.start();
+    await app.startAllMicroservices();
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const address = app.getHttpServer().address() as AddressInfo;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+    return { app, url: `http://${host}:${address.port}`, close: () => app.close() };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

@@ -1,0 +1,34 @@
+import { int, list, loadServiceConfig, optional, str, type ConfigEnv } from '@handoff/platform';
+
+const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The settings of the conversations service (on top of the common ones). */
+export const conversationsConfigSchema = {
+  PORT: int({ min: 0, max: 65535, default: 3001 }),
+  KAFKA_PARTITIONS: int({ min: 1, max: 1000, default: 6 }),
+  KAFKA_GROUP_ID: str({ default: 'handoff.conversations' }),
+  KAFKA_CLIENT_ID: str({ default: 'conversations' }),
+  /** Longest accepted message text, in characters; longer texts get 413 (REST) or the DLQ (Kafka). */
+  MAX_MESSAGE_CHARS: int({ min: 1, max: 100_000, default: 20_000 }),
+  /** Connections of the read-model / event-store pool. */
+  DB_POOL_SIZE: int({ min: 4, max: 200, default: 24 }),
+  /**
+   * Ingestions that may hold a customer lock at once (each holds one connection of its own pool,
+   * kept apart from DB_POOL_SIZE so lock holders can never starve the appends they wait for).
+   */
+  INGEST_CONCURRENCY: int({ min: 1, max: 100, default: 8 }),
+  /** Partitions of the consumed topics processed at once (order stays per partition). */
+  KAFKA_CONCURRENT_PARTITIONS: int({ min: 1, max: 64, default: 3 }),
+  /**
+   * Poll interval of the event-store subscriptions (projection, relay) when no notification woke
+   * them. Ingestion waits for the projection, so a missed wake-up costs up to this much latency.
+   */
+  EVENT_STORE_POLL_MS: int({ min: 5, max: 10_000, default: 50 }),
+  /** Tenants whose inbound messages are accepted besides those of API_KEYS. */
+  TENANTS: optional(list(str({ pattern: KEY_ID, description: 'a tenant id' }))),
+};
+
+export type ConversationsConfig = ReturnType<typeof loadConversationsConfig>;
+
+/** Loads and validates the configuration (the composition root's only read of the environment). */
+export const loadConversationsConfig = (env: ConfigEnv) => loadServiceConfig(env, conversationsConfigSchema);

@@ -1,0 +1,196 @@
+import type { EventStore, RecordedEvent, Subscription } from '@handoff/event-store';
+import type { Pool, PoolClient } from 'pg';
+import type { ProjectionBarrier } from '../application/conversations.ports';
+
+export interface BatchingProjectionOptions {
+  /** Checkpoint name (a row of `<schema>.projection_checkpoints`). */
+  name: string;
+  store: EventStore;
+  categories: readonly string[];
+  pool: Pool;
+  schema: string;
+  apply: (event: RecordedEvent, tx: PoolClient) => Promise<void>;
+  /** Most events applied in one transaction. */
+  maxBatch?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  onError?: (error: unknown, restartInMs: number) => void;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The read model of the service's own streams, like the platform's ProjectionRunner (same checkpoint
+ * table, checkpoint committed with the rows, restart from it after a failure), except that the events
+ * delivered while a transaction is in flight are applied together in the next one. Every ingestion
+ * waits for its events to be projected (read-your-writes for the continuity rule), so the projection
+ * is on the hot path of every concurrent request: one BEGIN/checkpoint/COMMIT per batch instead of per
+ * event is what lets it keep up.
+ */
+export class BatchingProjectionRunner implements ProjectionBarrier {
+  private readonly table: string;
+  private readonly maxBatch: number;
+  private buffer: RecordedEvent[] = [];
+  private draining: Promise<void> | undefined;
+  private subscription: Subscription | undefined;
+  private generation = 0;
+  private stopped = true;
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private position: bigint | undefined;
+  private readonly waiters = new Set<{ position: bigint; resolve: () => void }>();
+
+  constructor(private readonly options: BatchingProjectionOptions) {
+    if (!IDENTIFIER.test(options.schema))
+      throw new RangeError(`schema "${options.schema}" is not an identifier`);
+    this.table = `"${options.schema}".projection_checkpoints`;
+    this.maxBatch = options.maxBatch ?? 200;
+  }
+
+  async init(): Promise<void> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `projection_checkpoints:${this.options.schema}`,
+      ]);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+           name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    await this.subscribe();
+  }
+
+  /** Stops delivery; events not yet committed are delivered again from the checkpoint next time. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation += 1;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.stop();
+    await this.draining;
+  }
+
+  /** Resolves once the event at `position` is in the read model (see ProjectionRunner.waitFor). */
+  waitFor(position: bigint, timeoutMs = 10_000): Promise<void> {
+    if (this.position !== undefined && this.position >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(
+          new Error(`projection ${this.options.name} did not reach position ${position} in ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async subscribe(): Promise<void> {
+    const { rows } = await this.options.pool.query<{ position: string }>(
+      `SELECT position::text AS position FROM ${this.table} WHERE name = $1`,
+      [this.options.name],
+    );
+    this.position = rows[0] ? BigInt(rows[0].position) : undefined;
+    if (this.stopped) return;
+    const generation = (this.generation += 1);
+    this.buffer = [];
+    this.subscription = this.options.store.subscribeToAll({
+      ...(this.position === undefined ? {} : { fromPosition: this.position }),
+      filter: { streamPrefixes: this.options.categories.map((category) => `${category}-`) },
+      onEvent: (event) => this.enqueue(generation, event),
+      onError: (error) => this.restart(generation, error),
+    });
+  }
+
+  private enqueue(generation: number, event: RecordedEvent): Promise<void> | undefined {
+    if (generation !== this.generation) return undefined;
+    this.buffer.push(event);
+    this.draining ??= this.drain(generation);
+    // Back-pressure: the subscription waits while a full batch is queued behind the one in flight.
+    return this.buffer.length >= this.maxBatch ? this.draining : undefined;
+  }
+
+  private async drain(generation: number): Promise<void> {
+    try {
+      while (this.buffer.length > 0 && generation === this.generation) {
+        const batch = this.buffer.splice(0, this.maxBatch);
+        await this.applyBatch(batch);
+        const applied = new Set(batch.map((e) => e.globalPosition));
+        this.position = batch.at(-1)?.globalPosition ?? this.position;
+        this.failures = 0;
+        for (const waiter of this.waiters) {
+          if (applied.has(waiter.position)) {
+            this.waiters.delete(waiter);
+            waiter.resolve();
+          }
+        }
+      }
+    } catch (error) {
+      this.restart(generation, error);
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    const last = batch.at(-1);
+    if (!last) return;
+    const client = await this.options.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      for (const event of batch) await this.options.apply(event, client);
+      await client.query(
+        `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [this.options.name, last.globalPosition.toString()],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Drops the failed subscription and what it buffered, and resubscribes from the checkpoint. */
+  private restart(generation: number, error: unknown): void {
+    if (generation !== this.generation || this.stopped) return;
+    this.generation += 1;
+    this.buffer = [];
+    // Not awaited: this may run inside the subscription's own onEvent (see Subscription.stop).
+    void this.subscription?.stop().catch(() => undefined);
+    this.subscription = undefined;
+    this.failures += 1;
+    const backoff = this.options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (this.failures - 1));
+    this.options.onError?.(error, delay);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped)
+        void this.subscribe().catch((reason: unknown) => this.restart(this.generation, reason));
+    }, delay);
+  }
+}

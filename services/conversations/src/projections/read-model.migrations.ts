@@ -1,0 +1,58 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { READ_MODEL_SCHEMA as S } from './read-model.schema';
+
+/** The read model of schema `conversations` (the data source's default schema). */
+export class ConversationsReadModel1764460800000 implements MigrationInterface {
+  name = 'ConversationsReadModel1764460800000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE ${S}.customer_identities (
+      tenant_id text NOT NULL, kind text NOT NULL, value text NOT NULL,
+      customer_id text NOT NULL, channel text, verified boolean NOT NULL, how text NOT NULL,
+      PRIMARY KEY (tenant_id, kind, value))`);
+    await q.query(
+      `CREATE INDEX customer_identities_by_customer ON ${S}.customer_identities (tenant_id, customer_id)`,
+    );
+    await q.query(`CREATE TABLE ${S}.tickets (
+      ticket_id text PRIMARY KEY, tenant_id text NOT NULL, customer_id text NOT NULL,
+      status text NOT NULL, channels text[] NOT NULL, opened_at timestamptz NOT NULL,
+      last_activity_at timestamptz NOT NULL, message_count integer NOT NULL DEFAULT 0,
+      merged_into text, flagged_for_review boolean NOT NULL DEFAULT false, resolution text)`);
+    await q.query(
+      `CREATE INDEX tickets_open_by_customer ON ${S}.tickets (tenant_id, customer_id, status, last_activity_at)`,
+    );
+    await q.query(
+      `CREATE INDEX tickets_merged_into ON ${S}.tickets (merged_into) WHERE merged_into IS NOT NULL`,
+    );
+    await q.query(`CREATE TABLE ${S}.ticket_threads (
+      tenant_id text NOT NULL, channel text NOT NULL, thread_id text NOT NULL, ticket_id text NOT NULL,
+      PRIMARY KEY (tenant_id, channel, thread_id))`);
+    await q.query(`CREATE TABLE ${S}.timeline_items (
+      item_id text PRIMARY KEY, tenant_id text NOT NULL, ticket_id text NOT NULL,
+      occurred_at timestamptz NOT NULL, source text NOT NULL, kind text NOT NULL, channel text,
+      actor_kind text NOT NULL, actor_id text NOT NULL, sequence integer, payload jsonb NOT NULL,
+      position bigint NOT NULL DEFAULT 0)`);
+    await q.query(
+      `CREATE INDEX timeline_items_page ON ${S}.timeline_items (tenant_id, ticket_id, occurred_at, position, item_id)`,
+    );
+    await q.query(`CREATE TABLE ${S}.ticket_owners (
+      ticket_id text PRIMARY KEY, tenant_id text NOT NULL, owner jsonb, changed_at timestamptz NOT NULL)`);
+    await q.query(`CREATE TABLE ${S}.ticket_handoffs (
+      ticket_id text NOT NULL, handoff_id text NOT NULL, tenant_id text NOT NULL,
+      requested_at timestamptz NOT NULL, PRIMARY KEY (ticket_id, handoff_id))`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const table of [
+      'ticket_handoffs',
+      'ticket_owners',
+      'timeline_items',
+      'ticket_threads',
+      'tickets',
+      'customer_identities',
+    ])
+      await q.query(`DROP TABLE IF EXISTS ${S}.${table}`);
+  }
+}
+
+export const READ_MODEL_MIGRATIONS = [ConversationsReadModel1764460800000];
