@@ -40,11 +40,15 @@ export class ChangeSignal {
 export interface SubscriptionSource<Cursor> {
   start(): Promise<Cursor>;
   /** The next events after `cursor` (already filtered) and the cursor after everything scanned. */
-  fetch(cursor: Cursor): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean }>;
+  fetch(
+    cursor: Cursor,
+  ): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean; heldBack?: boolean }>;
   signal: ChangeSignal;
   /** How long to wait for a wake-up before polling anyway. */
   pollIntervalMs: number;
 }
+
+const HELD_BACK_FIRST_DELAY_MS = 5;
 
 /**
  * Runs a catch-up subscription: reads batches until caught up, then waits for a wake-up or the
@@ -61,6 +65,8 @@ export function startCatchUpSubscription<Cursor>(
     // While catching up, the next page is read while this one is delivered: the database round
     // trip overlaps the subscriber's work instead of following it.
     let next: ReturnType<typeof source.fetch> | undefined;
+    // While committed events wait behind an older transaction, poll again soon, backing off.
+    let heldBackDelayMs = HELD_BACK_FIRST_DELAY_MS;
     while (!abort.signal.aborted) {
       const seen = source.signal.current;
       const batch = await (next ?? source.fetch(cursor));
@@ -82,7 +88,13 @@ export function startCatchUpSubscription<Cursor>(
           announcedCaughtUp = true;
           options.onCaughtUp?.();
         }
-        await source.signal.wait(seen, source.pollIntervalMs, abort.signal);
+        if (batch.heldBack) {
+          await source.signal.wait(seen, Math.min(heldBackDelayMs, source.pollIntervalMs), abort.signal);
+          heldBackDelayMs = Math.min(heldBackDelayMs * 2, source.pollIntervalMs);
+        } else {
+          heldBackDelayMs = HELD_BACK_FIRST_DELAY_MS;
+          await source.signal.wait(seen, source.pollIntervalMs, abort.signal);
+        }
       }
     }
   };

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 /** A store in a schema of its own, so global reads see only one test's events. */
-async function makePostgresStore(options: ContractStoreOptions = {}) {
+async function makePostgresStore(options: ContractStoreOptions & { pollIntervalMs?: number } = {}) {
   const schema = `es_${crypto.randomBytes(5).toString('hex')}`;
   const store = new PostgresEventStore({ connection: pool, schema, pollIntervalMs: 100, ...options });
   await store.init();
@@ -125,6 +125,31 @@ describe('PostgreSQL adapter', () => {
     expect(new Set(positions).size).toBe(6);
     expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
     expect((await store.readAll()).map((e) => e.globalPosition)).toEqual(positions);
+  });
+
+  it('delivers an event held back by an older open transaction soon after it ends, not at the next poll', async () => {
+    // A poll interval far longer than the test: only the held-back re-poll can deliver in time.
+    const { store } = await makePostgresStore({ pollIntervalMs: 20_000 });
+    const sub = recordSubscription((o) => store.subscribeToAll(o));
+    await sleep(100);
+    const blocker = await pool.connect();
+    try {
+      // An unrelated transaction with a transaction id older than the append's: the appended event
+      // is committed (and notified) but not deliverable until this one ends, which notifies nobody.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_current_xact_id()');
+      await store.append('ticket-held', [event('Held')], { expectedRevision: 'no-stream' });
+      await sleep(300);
+      expect(sub.events).toEqual([]);
+      await blocker.query('COMMIT');
+    } finally {
+      blocker.release();
+    }
+    const started = Date.now();
+    await sub.receive(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await sub.stop();
+    expect(sub.events.map((e) => e.type)).toEqual(['Held']);
   });
 
   describe('tamper evidence: verifyStream over rows edited in the database', () => {

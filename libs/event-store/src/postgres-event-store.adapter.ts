@@ -247,8 +247,12 @@ export class PostgresEventStore implements EventStore {
         },
         fetch: async (cursor) => {
           const batch = await this.fetchAfter(cursor, SUBSCRIPTION_BATCH, streamPrefixes);
-          if (batch.caughtUp && !this.listener) void this.ensureListener().catch(() => undefined);
-          return batch;
+          if (!batch.caughtUp) return batch;
+          if (!this.listener) void this.ensureListener().catch(() => undefined);
+          // Events committed behind a transaction still running elsewhere are held back until it
+          // ends, and their NOTIFY has already been spent: say so, so the loop polls again soon
+          // instead of waiting for the next append or the poll interval.
+          return { ...batch, heldBack: await this.hasHeldBackEvents(batch.cursor) };
         },
         signal: this.signal,
         pollIntervalMs: this.pollIntervalMs,
@@ -551,6 +555,24 @@ export class PostgresEventStore implements EventStore {
       cursor: { xid: first.last_xid, position: first.last_position },
       caughtUp: first.scanned < limit,
     };
+  }
+
+  /** Whether events after `cursor` exist that are not yet deliverable (an older transaction runs). */
+  private async hasHeldBackEvents(cursor: Cursor): Promise<boolean> {
+    try {
+      const { rows } = await this.pool.query<{ held: boolean }>({
+        name: `${this.channel}_held_back`,
+        text: `SELECT EXISTS (
+                 SELECT 1 FROM ${this.schema}.events
+                  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+                    AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+               ) AS held`,
+        values: [cursor.xid, cursor.position],
+      });
+      return rows[0]?.held ?? false;
+    } catch (error) {
+      throw translate(error);
+    }
   }
 
   /** {@link fetchAfter} without a filter: every scanned row is delivered, so one plain range scan. */
