@@ -1,0 +1,482 @@
+// Command handlers of handoffs and the process manager steps (attach the brief, route and offer,
+// expire): load → decide → append through handleCommand; lookups come from the read model.
+import { handleCommand, StreamNotFound, type EventStore, type RecordedEvent } from '@handoff/event-store';
+import {
+  handoffDecider,
+  offerAllowed,
+  routingNeedsOf,
+  type HandoffCommand,
+  type HandoffState,
+  type RequestFields,
+} from '../domain/handoff.decider';
+import { HandoffNotFound } from '../domain/handoff.errors';
+import { handoffStream, type HandoffEvent } from '../domain/handoff.events';
+import { routeHandoff, type RoutingOutcome } from '../domain/routing';
+import type { EscalationQueries, OfferView, TicketView } from '../projections/escalation.queries';
+import type { Clock, CommandContext, IdGenerator } from './ports';
+
+export interface HandoffSettings {
+  briefTimeoutMs: number;
+  /** Channel assumed when neither the request nor the ticket names one. */
+  defaultChannel: string;
+}
+
+/** What happens when routing finds nobody: the alert (log + metric) of issue 7. */
+export interface NoEligibleAgentAlert {
+  raise(alert: {
+    tenantId: string;
+    handoffId: string;
+    ticketId: string;
+    target: string;
+    reasons: string[];
+  }): void;
+}
+
+/** Observes the latency from the request to its offer (a metric). */
+export interface OfferObserver {
+  offered(event: {
+    tenantId: string;
+    handoffId: string;
+    requestedAt: Date;
+    offeredAt: Date;
+    withoutBrief: boolean;
+  }): void;
+}
+
+export type RequestHandoffInput = Omit<RequestFields, 'tenantId' | 'handoffId'> & { handoffId?: string };
+
+export interface LifecycleEntry {
+  revision: number;
+  type: string;
+  occurredAt: string;
+  actor: { kind: string; id: string };
+  correlationId: string;
+  data: unknown;
+}
+
+export interface HandoffDetail {
+  handoffId: string;
+  tenantId: string;
+  ticketId: string;
+  handoffType: string;
+  status: HandoffState['status'];
+  from: { kind: string; id: string };
+  to: { kind: string; id: string };
+  reasonCode: string;
+  note?: string;
+  priority: string;
+  conversationPosition: string;
+  channel?: string;
+  diagnostics?: unknown;
+  brief?: { briefId: string; version: number; coversPosition: string };
+  currentOffer?: { offerId: string; agentId: string; teamId?: string; expiresAt: string };
+  acceptedBy?: string;
+  attempts: number;
+  expiries: number;
+  escalated: boolean;
+  lifecycle: LifecycleEntry[];
+  offers: OfferView[];
+}
+
+export class HandoffCommands {
+  constructor(
+    private readonly store: EventStore,
+    private readonly queries: EscalationQueries,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly settings: HandoffSettings,
+    private readonly alert: NoEligibleAgentAlert,
+    private readonly observer: OfferObserver,
+    private readonly onProgressError: (error: unknown, handoffId: string) => void,
+  ) {}
+
+  /**
+   * Records the request. When a brief covering the conversation is already known, the brief is
+   * attached and the handoff routed and offered in the same decision (one append); otherwise the
+   * offer waits for the brief (or its timeout) and the process manager continues it.
+   */
+  async request(
+    input: RequestHandoffInput,
+    ctx: CommandContext,
+  ): Promise<{ handoffId: string; created: boolean }> {
+    const handoffId = input.handoffId ?? this.ids.next();
+    const ticket = await this.queries.ticket(ctx.tenantId, input.ticketId);
+    const request: RequestFields = { ...input, handoffId, tenantId: ctx.tenantId };
+    let fastPath: Pick<
+      Extract<HandoffCommand, { type: 'RequestHandoff' }>,
+      'briefAtRequest' | 'routingAtRequest'
+    > = {};
+    if (ticket?.status === 'open') {
+      const position = BigInt(input.conversationPosition ?? ticket.lastSequence);
+      const brief = await this.queries.briefCovering(ctx.tenantId, input.ticketId, position);
+      if (brief !== undefined) {
+        const language =
+          input.language ??
+          (brief.language !== null && brief.language !== 'und' ? brief.language : undefined);
+        const routing = await this.routeFor(request, ticket, {
+          target: input.to,
+          exclude: input.from.kind === 'agent' ? [input.from.id] : [],
+          supervisorsOnly: false,
+          ...(language === undefined ? {} : { language }),
+        });
+        fastPath = {
+          briefAtRequest: {
+            brief: { briefId: brief.briefId, version: brief.version },
+            coversPosition: brief.coversPosition,
+            ...(brief.language === null ? {} : { language: brief.language }),
+          },
+          routingAtRequest: routing,
+        };
+      }
+    }
+    const events = await this.run(handoffId, input.ticketId, ctx, (now) => ({
+      type: 'RequestHandoff',
+      request,
+      ticket,
+      now,
+      briefTimeoutMs: this.settings.briefTimeoutMs,
+      ...fastPath,
+    }));
+    this.report(events, request, ctx);
+    return { handoffId, created: events.length > 0 };
+  }
+
+  /** Turns a ChannelSwitched fact into a channel_switch handoff (recorded, or routed when the owner cannot stay). */
+  async recordChannelSwitch(
+    switched: {
+      handoffId: string;
+      ticketId: string;
+      fromChannel: string;
+      toChannel: string;
+      messageId: string;
+    },
+    ctx: CommandContext,
+  ): Promise<void> {
+    const ticket = await this.queries.ticket(ctx.tenantId, switched.ticketId);
+    const owner = ticket?.owner;
+    let stayingOwner: { kind: 'agent' | 'bot'; id: string } | undefined;
+    let to: RequestFields['to'] = { kind: 'tier', id: '1' };
+    if (owner === undefined || owner.kind === 'bot') {
+      // The bot serves every channel: it stays the owner.
+      stayingOwner = { kind: 'bot', id: owner?.id ?? 'bot' };
+      to = { kind: 'tier', id: 'bot' };
+    } else {
+      const [agent] = await this.queries.agents(ctx.tenantId, owner.id);
+      const serves =
+        agent !== undefined && agent.presence === 'online' && (agent.capacity[switched.toChannel] ?? 0) > 0;
+      if (serves) {
+        stayingOwner = owner;
+        to = { kind: 'agent', id: owner.id };
+      } else if (agent?.teams[0] !== undefined) {
+        to = { kind: 'team', id: agent.teams[0] };
+      }
+    }
+    await this.run(switched.handoffId, switched.ticketId, ctx, (now) => ({
+      type: 'RecordChannelSwitch',
+      request: {
+        handoffId: switched.handoffId,
+        tenantId: ctx.tenantId,
+        ticketId: switched.ticketId,
+        handoffType: 'channel_switch',
+        from: { kind: 'system', id: 'conversations' },
+        to,
+        reasonCode: 'channel_switched',
+        note: `Customer continued on ${switched.toChannel} (was ${switched.fromChannel})`,
+        priority: 'normal',
+        requestedBy: { kind: 'system', id: 'escalation' },
+        channel: switched.toChannel as RequestFields['channel'] & string,
+        requiredSkills: [],
+      },
+      fromChannel: switched.fromChannel as never,
+      toChannel: switched.toChannel as never,
+      messageId: switched.messageId,
+      stayingOwner,
+      ticket,
+      now,
+      briefTimeoutMs: this.settings.briefTimeoutMs,
+    }));
+    await this.progressQuietly(switched.handoffId, ctx);
+  }
+
+  async accept(handoffId: string, agentId: string, ctx: CommandContext): Promise<HandoffDetail> {
+    await this.runOnExisting(handoffId, ctx, (now) => ({
+      type: 'AcceptOffer',
+      handoffId,
+      tenantId: ctx.tenantId,
+      agentId,
+      now,
+    }));
+    return this.detail(handoffId, ctx.tenantId);
+  }
+
+  async decline(
+    handoffId: string,
+    input: { agentId: string; reasonCode: string | undefined; note?: string },
+    ctx: CommandContext,
+  ): Promise<HandoffDetail> {
+    await this.runOnExisting(handoffId, ctx, (now) => ({
+      type: 'DeclineOffer',
+      handoffId,
+      tenantId: ctx.tenantId,
+      agentId: input.agentId,
+      reasonCode: input.reasonCode,
+      ...(input.note === undefined ? {} : { note: input.note }),
+      now,
+    }));
+    await this.progressQuietly(handoffId, ctx);
+    return this.detail(handoffId, ctx.tenantId);
+  }
+
+  async cancel(handoffId: string, reason: string, ctx: CommandContext): Promise<HandoffDetail> {
+    await this.runOnExisting(handoffId, ctx, (now) => ({
+      type: 'CancelHandoff',
+      handoffId,
+      tenantId: ctx.tenantId,
+      cancelledBy: ctx.actor,
+      reason,
+      now,
+    }));
+    return this.detail(handoffId, ctx.tenantId);
+  }
+
+  async handBack(
+    handoffId: string,
+    input: { botId: string; reason?: string },
+    ctx: CommandContext,
+  ): Promise<HandoffDetail> {
+    await this.runOnExisting(handoffId, ctx, (now) => ({
+      type: 'HandBackToBot',
+      handoffId,
+      tenantId: ctx.tenantId,
+      botId: input.botId,
+      handedBackBy: ctx.actor,
+      ...(input.reason === undefined ? {} : { reason: input.reason }),
+      now,
+    }));
+    return this.detail(handoffId, ctx.tenantId);
+  }
+
+  /** The acceptance deadline of `offerId` passed: expire it (once), escalate after N, then re-offer. */
+  async expire(handoffId: string, offerId: string, ctx: CommandContext): Promise<void> {
+    const state = await this.load(handoffId);
+    if (state.status !== 'offered' || state.request.tenantId !== ctx.tenantId) return;
+    const policy = await this.queries.acceptancePolicy(
+      ctx.tenantId,
+      state.offer.teamId,
+      state.request.handoffType,
+    );
+    await this.run(handoffId, state.request.ticketId, ctx, (now) => ({
+      type: 'ExpireOffer',
+      handoffId,
+      tenantId: ctx.tenantId,
+      offerId,
+      maxExpiries: policy.maxExpiries,
+      now,
+    }));
+    await this.progress(handoffId, ctx);
+  }
+
+  /**
+   * The process manager step: while the handoff is requested, attach a brief covering its position
+   * when one is known, and once the brief is there (or its wait is over) route and offer it.
+   */
+  async progress(handoffId: string, ctx: CommandContext): Promise<void> {
+    let state = await this.load(handoffId);
+    if (state.status !== 'requested' || state.request.tenantId !== ctx.tenantId) return;
+    const { request } = state;
+    if (state.brief === undefined) {
+      const brief = await this.queries.briefCovering(
+        ctx.tenantId,
+        request.ticketId,
+        state.conversationPosition,
+      );
+      if (brief !== undefined) {
+        const events = await this.run(handoffId, request.ticketId, ctx, (now) => ({
+          type: 'AttachBrief',
+          handoffId,
+          tenantId: ctx.tenantId,
+          brief: { briefId: brief.briefId, version: brief.version },
+          coversPosition: brief.coversPosition,
+          ...(brief.language === null ? {} : { language: brief.language }),
+          now,
+        }));
+        state = events.reduce(handoffDecider.evolve, state);
+      }
+    }
+    if (state.status !== 'requested' || !offerAllowed(state, this.clock.now())) return;
+    const ticket = await this.queries.ticket(ctx.tenantId, request.ticketId);
+    const routing = await this.routeFor(request, ticket, routingNeedsOf(state));
+    const events = await this.run(handoffId, request.ticketId, ctx, (now) => ({
+      type: 'RouteHandoff',
+      handoffId,
+      tenantId: ctx.tenantId,
+      ...routing,
+      now,
+    }));
+    this.report(events, request, ctx);
+  }
+
+  /** Routing of a handoff as of now: the candidates with their load, the previous agent, the team's deadline. */
+  private async routeFor(
+    request: RequestFields,
+    ticket: TicketView | undefined,
+    needs: ReturnType<typeof routingNeedsOf>,
+  ): Promise<{ offerId: string; routing: RoutingOutcome; acceptanceTimeoutMs: number }> {
+    const [previousAgentId, candidates] = await Promise.all([
+      this.queries.previousAgent(
+        request.tenantId,
+        request.ticketId,
+        ticket?.customerId ?? null,
+        needs.exclude,
+      ),
+      this.queries.routingCandidates(request.tenantId),
+    ]);
+    const routing = routeHandoff(
+      {
+        target: needs.target,
+        requiredSkills: request.requiredSkills,
+        ...(needs.language === undefined ? {} : { language: needs.language }),
+        channel: request.channel ?? ticket?.channel ?? this.settings.defaultChannel,
+        ...(previousAgentId === undefined ? {} : { previousAgentId }),
+        exclude: needs.exclude,
+        supervisorsOnly: needs.supervisorsOnly,
+      },
+      candidates,
+    );
+    const teamId = routing.kind === 'chosen' ? routing.teamId : undefined;
+    const policy = await this.queries.acceptancePolicy(request.tenantId, teamId, request.handoffType);
+    return { offerId: this.ids.next(), routing, acceptanceTimeoutMs: policy.timeoutSeconds * 1000 };
+  }
+
+  /** The alert of a NoEligibleAgent decision and the request → offer latency metric. */
+  private report(events: HandoffEvent[], request: RequestFields, ctx: CommandContext): void {
+    for (const event of events) {
+      if (event.type === 'HandoffRequested') request = event.data;
+      if (event.type === 'NoEligibleAgentFound') {
+        this.alert.raise({
+          tenantId: ctx.tenantId,
+          handoffId: request.handoffId,
+          ticketId: request.ticketId,
+          target: `${request.to.kind}:${request.to.id}`,
+          reasons: event.data.reasons,
+        });
+      }
+      if (event.type === 'HandoffOffered' && event.data.attempt === 1 && 'requestedAt' in request) {
+        this.observer.offered({
+          tenantId: ctx.tenantId,
+          handoffId: request.handoffId,
+          requestedAt: new Date(request.requestedAt as string),
+          offeredAt: new Date(event.data.offeredAt),
+          withoutBrief: event.data.withoutBrief,
+        });
+      }
+    }
+  }
+
+  /** The handoff with its full lifecycle, from its own stream (always current), and its offers. */
+  async detail(handoffId: string, tenantId: string): Promise<HandoffDetail> {
+    const recorded = await this.readStream(handoffId);
+    const state = recorded
+      .map((r) => ({ type: r.type, data: r.data }) as HandoffEvent)
+      .reduce(handoffDecider.evolve, handoffDecider.initialState());
+    if (state.status === 'none' || state.request.tenantId !== tenantId) throw new HandoffNotFound(handoffId);
+    const r = state.request;
+    return {
+      handoffId,
+      tenantId,
+      ticketId: r.ticketId,
+      handoffType: r.handoffType,
+      status: state.status,
+      from: r.from,
+      to: r.to,
+      reasonCode: r.reasonCode,
+      ...(r.note === undefined ? {} : { note: r.note }),
+      priority: r.priority,
+      conversationPosition: r.conversationPosition,
+      ...(r.channel === undefined ? {} : { channel: r.channel }),
+      ...(r.diagnostics === undefined ? {} : { diagnostics: r.diagnostics }),
+      ...(state.brief === undefined
+        ? {}
+        : { brief: { ...state.brief.ref, coversPosition: state.brief.coversPosition } }),
+      ...(state.status === 'offered'
+        ? {
+            currentOffer: {
+              offerId: state.offer.offerId,
+              agentId: state.offer.agent.agentId,
+              ...(state.offer.teamId === undefined ? {} : { teamId: state.offer.teamId }),
+              expiresAt: state.offer.expiresAt.toISOString(),
+            },
+          }
+        : {}),
+      ...(state.status === 'accepted' ? { acceptedBy: state.agent.agentId } : {}),
+      attempts: state.attempts,
+      expiries: state.expiries,
+      escalated: state.escalated,
+      lifecycle: recorded.map((e) => ({
+        revision: Number(e.revision),
+        type: e.type,
+        occurredAt: e.metadata.occurredAt,
+        actor: e.metadata.actor,
+        correlationId: e.metadata.correlationId,
+        data: e.data,
+      })),
+      offers: await this.queries.offersOfHandoff(tenantId, handoffId),
+    };
+  }
+
+  private async progressQuietly(handoffId: string, ctx: CommandContext): Promise<void> {
+    try {
+      await this.progress(handoffId, ctx);
+    } catch (error) {
+      // The request is recorded; the durable `progress` deadline derived from it retries this step.
+      this.onProgressError(error, handoffId);
+    }
+  }
+
+  private async readStream(handoffId: string): Promise<RecordedEvent[]> {
+    try {
+      return await this.store.readStream(handoffStream(handoffId));
+    } catch (error) {
+      if (error instanceof StreamNotFound) return [];
+      throw error;
+    }
+  }
+
+  private async load(handoffId: string): Promise<HandoffState> {
+    const recorded = await this.readStream(handoffId);
+    return recorded
+      .map((r) => ({ type: r.type, data: r.data }) as HandoffEvent)
+      .reduce(handoffDecider.evolve, handoffDecider.initialState());
+  }
+
+  private async runOnExisting(
+    handoffId: string,
+    ctx: CommandContext,
+    command: (now: Date) => HandoffCommand,
+  ): Promise<HandoffEvent[]> {
+    const state = await this.load(handoffId);
+    if (state.status === 'none' || state.request.tenantId !== ctx.tenantId)
+      throw new HandoffNotFound(handoffId);
+    return this.run(handoffId, state.request.ticketId, ctx, command);
+  }
+
+  private async run(
+    handoffId: string,
+    ticketId: string,
+    ctx: CommandContext,
+    command: (now: Date) => HandoffCommand,
+  ): Promise<HandoffEvent[]> {
+    const now = this.clock.now();
+    const result = await handleCommand(this.store, handoffStream(handoffId), handoffDecider, command(now), {
+      metadata: {
+        tenantId: ctx.tenantId,
+        ticketId,
+        correlationId: ctx.correlationId,
+        ...(ctx.causationId === undefined ? {} : { causationId: ctx.causationId }),
+        actor: ctx.actor,
+        occurredAt: now.toISOString(),
+      },
+    });
+    return result.events;
+  }
+}
