@@ -19,6 +19,10 @@ export const OwnerAssignedV1 = ticketFact({
   how: StringEnum(['assigned', 'claimed', 'routed', 'team_lead_rule', 'reopened']),
   assignedBy: ActorRef,
   reason: Type.Optional(Text(1000)),
+  handoffId: Type.Optional(
+    KeyId('The accepted handoff that gave an unowned ticket its owner (how = routed).'),
+  ),
+  brief: Type.Optional(BriefRef),
 });
 export type OwnerAssignedV1 = Static<typeof OwnerAssignedV1>;
 
