@@ -122,6 +122,15 @@ class Platform {
   }
 }
 
+/** A value as text: strings and numbers as they are, anything else as JSON. */
+const str = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+      ? `${value}`
+      : value === undefined || value === null
+        ? ''
+        : JSON.stringify(value);
 const asRecord = (value: unknown): Json =>
   typeof value === 'object' && value !== null ? (value as Json) : {};
 const asArray = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
@@ -129,22 +138,22 @@ const asArray = (value: unknown): Json[] => (Array.isArray(value) ? (value as Js
 /** One line about a timeline item: the text of a message, the essentials of anything else. */
 function describeItem(item: Json): string {
   const data = asRecord(item.data);
-  const id = (value: unknown) => String(asRecord(value).id ?? asRecord(value).agentId ?? '');
+  const id = (value: unknown) => str(asRecord(value).id ?? asRecord(value).agentId ?? '');
   switch (item.kind) {
     case 'MessageReceived':
-      return JSON.stringify(String(data.text ?? ''));
+      return JSON.stringify(str(data.text ?? ''));
     case 'OwnershipTransferred':
-      return `${id(data.from)} → ${id(data.to)}${data.handoffId ? ` (handoff ${String(data.handoffId).slice(0, 13)}…)` : ''}`;
+      return `${id(data.from)} → ${id(data.to)}${data.handoffId ? ` (handoff ${str(data.handoffId).slice(0, 13)}…)` : ''}`;
     case 'OwnerAssigned':
-      return `owner ${id(data.owner)} (${String(data.how ?? '')})`;
+      return `owner ${id(data.owner)} (${str(data.how ?? '')})`;
     case 'HandoffRequested':
-      return `${String(data.handoffType)} ${id(data.from)} → ${String(asRecord(data.to).kind)} ${id(data.to)}`;
+      return `${str(data.handoffType)} ${id(data.from)} → ${str(asRecord(data.to).kind)} ${id(data.to)}`;
     case 'HandoffOffered':
       return `offered to ${id(data.agent)}${data.brief ? ' with the brief' : ' without a brief'}`;
     case 'ChannelSwitched':
-      return `${String(data.fromChannel)} → ${String(data.toChannel)}`;
+      return `${str(data.fromChannel)} → ${str(data.toChannel)}`;
     case 'CsatRecorded':
-      return `score ${String(data.score)}, owner ${id(data.owner)}`;
+      return `score ${str(data.score)}, owner ${id(data.owner)}`;
     default:
       return '';
   }
@@ -158,17 +167,17 @@ function headline(figure: string, row: Json): string {
   const notEscalated = asRecord(row.notEscalated);
   switch (figure) {
     case 'repeats':
-      return `${String(row.handoffsWithRepeat)} of ${String(row.handoffs)} handoffs followed by a repeat (${pct(row.repeatRate)})`;
+      return `${str(row.handoffsWithRepeat)} of ${str(row.handoffs)} handoffs followed by a repeat (${pct(row.repeatRate)})`;
     case 'owner-changes':
-      return `${String(row.avgOwnerChangesPerTicket)} owner changes per ticket over ${String(row.tickets)} tickets`;
+      return `${str(row.avgOwnerChangesPerTicket)} owner changes per ticket over ${str(row.tickets)} tickets`;
     case 'resolution-after-transfer':
       return `accept → resolution ${sec(row.avgAcceptToResolutionMs)} on average; idle after a transfer ${sec(row.avgIdleAfterTransferMs)}`;
     case 'csat':
-      return `escalated ${String(escalated.avgScore)} (${String(escalated.responses)} responses), not escalated ${String(notEscalated.avgScore)} (${String(notEscalated.responses)})`;
+      return `escalated ${str(escalated.avgScore)} (${str(escalated.responses)} responses), not escalated ${str(notEscalated.avgScore)} (${str(notEscalated.responses)})`;
     case 'closure-without-outcome':
-      return `${String(row.closed)} closed, ${String(row.reopenedWithinDays)} reopened soon after`;
+      return `${str(row.closed)} closed, ${str(row.reopenedWithinDays)} reopened soon after`;
     case 'handoff-quality':
-      return `average score ${String(row.avgScore)} / 100 over ${String(row.handoffs)} handoffs`;
+      return `average score ${str(row.avgScore)} / 100 over ${str(row.handoffs)} handoffs`;
     default:
       return JSON.stringify(row).slice(0, 200);
   }
@@ -188,7 +197,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const tier1Team = `tier1-${runId}`;
   const tier2Team = `tier2-${runId}`;
   const customerEmail = `jane.${runId}@example.com`;
-  const customerPhone = `+1555${String(parseInt(runId, 16) % 10_000_000).padStart(7, '0')}`;
+  const customerPhone = `+1555${str(parseInt(runId, 16) % 10_000_000).padStart(7, '0')}`;
   const at = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString();
   const section = (title: string) => print(`\n== ${title}`);
 
@@ -283,8 +292,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       channelThreadId: thread,
     },
   );
-  const ticketId = String(first.ticketId);
-  const customerId = String(first.customerId);
+  const ticketId = str(first.ticketId);
+  const customerId = str(first.customerId);
   await say('web_chat', bot, 'I am sorry to hear that. Let me check the tracking of order A-1042.', {
     channelThreadId: thread,
   });
@@ -312,14 +321,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     channel: 'web_chat',
     language: 'en',
     requiredSkills: [{ skill: 'orders', minLevel: 2 }],
-    conversationPosition: String(lastWeb.sequence ?? 4),
+    conversationPosition: str(lastWeb.sequence ?? 4),
   });
-  const aiHandoffId = String(aiHandoff.handoffId);
+  const aiHandoffId = str(aiHandoff.handoffId);
   const offered = await platform.eventually('the offer of the AI→human handoff', async () => {
     const handoff = await platform.ok<Json>('escalation', 'agent', 'GET', `/v1/handoffs/${aiHandoffId}`);
     return asRecord(handoff.currentOffer).agentId ? handoff : undefined;
   });
-  const offeredTo = String(asRecord(offered.currentOffer).agentId);
+  const offeredTo = str(asRecord(offered.currentOffer).agentId);
   const briefBeforeAccept = await platform.ok<Json>(
     'summarization',
     'agent',
@@ -327,9 +336,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     `/v1/tickets/${ticketId}/brief`,
   );
   print(
-    `  handoff ${aiHandoffId} offered to ${offeredTo}, with the brief (version ${String(briefBeforeAccept.version)}) ready before acceptance:`,
+    `  handoff ${aiHandoffId} offered to ${offeredTo}, with the brief (version ${str(briefBeforeAccept.version)}) ready before acceptance:`,
   );
-  print(`    ${String(briefBeforeAccept.summary ?? '')}`);
+  print(`    ${str(briefBeforeAccept.summary ?? '')}`);
   await platform.ok('escalation', 'agent', 'POST', `/v1/handoffs/${aiHandoffId}/accept`, {
     agentId: offeredTo,
   });
@@ -354,7 +363,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     'I am writing here because the chat closed. Any news about my parcel?',
     { channelThreadId: customerPhone },
   );
-  print(`  WhatsApp message joined ticket ${String(onWhatsapp.ticketId)} (rule: ${String(onWhatsapp.rule)})`);
+  print(`  WhatsApp message joined ticket ${str(onWhatsapp.ticketId)} (rule: ${str(onWhatsapp.rule)})`);
   await say(
     'whatsapp',
     { kind: 'agent', id: offeredTo },
@@ -385,7 +394,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       ],
     },
   );
-  const handoverId = String(
+  const handoverId = str(
     handover.handoverId ??
       asRecord(asArray(handover.handovers)[0]).handoverId ??
       asRecord(asArray(handover.items)[0]).handoverId,
@@ -423,12 +432,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       attachments: [],
     },
   });
-  const tierHandoffId = String(tierHandoff.handoffId);
+  const tierHandoffId = str(tierHandoff.handoffId);
   const tierOffer = await platform.eventually('the offer of the Tier 2 escalation', async () => {
     const handoff = await platform.ok<Json>('escalation', 'agent', 'GET', `/v1/handoffs/${tierHandoffId}`);
     return asRecord(handoff.currentOffer).agentId ? handoff : undefined;
   });
-  const tier2Agent = String(asRecord(tierOffer.currentOffer).agentId);
+  const tier2Agent = str(asRecord(tierOffer.currentOffer).agentId);
   await platform.ok('escalation', 'agent', 'POST', `/v1/handoffs/${tierHandoffId}/accept`, {
     agentId: tier2Agent,
   });
@@ -488,25 +497,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       `/v1/tickets/${ticketId}/timeline?limit=100`,
     );
     const items = asArray(page.items);
-    return items.some((item) => String(item.kind).startsWith('Ownership')) &&
+    return items.some((item) => str(item.kind).startsWith('Ownership')) &&
       items.some((item) => item.kind === 'CsatRecorded')
       ? items
       : undefined;
   });
   for (const item of timeline) {
-    const when = String(item.occurredAt ?? '').slice(11, 19);
+    const when = str(item.occurredAt ?? '').slice(11, 19);
     const actor = asRecord(item.actor);
     print(
-      `  ${when}  ${String(item.channel ?? '-').padEnd(9)} ${String(item.kind).padEnd(26)} ${`${String(actor.kind)}:${String(actor.id)}`.padEnd(28)} ${describeItem(item).slice(0, 90)}`,
+      `  ${when}  ${str(item.channel ?? '-').padEnd(9)} ${str(item.kind).padEnd(26)} ${`${str(actor.kind)}:${str(actor.id)}`.padEnd(28)} ${describeItem(item).slice(0, 90)}`,
     );
   }
 
   section('Brief (latest version)');
   const brief = await platform.ok<Json>('summarization', 'agent', 'GET', `/v1/tickets/${ticketId}/brief`);
-  print(`  ${String(brief.summary ?? '')}`);
+  print(`  ${str(brief.summary ?? '')}`);
   print(
     `  intent: ${JSON.stringify(asRecord(brief.intent).label)}; key facts: ${asArray(brief.keyFacts)
-      .map((f) => `${String(f.kind)}=${String(f.normalized ?? f.value)}`)
+      .map((f) => `${str(f.kind)}=${str(f.normalized ?? f.value)}`)
       .join(', ')}`,
   );
 
@@ -569,7 +578,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     handoffs: { aiToHuman: aiHandoffId, tierEscalation: tierHandoffId },
     briefBeforeAccept,
     channelSwitches: timeline.filter((item) =>
-      String(item.kind ?? item.type)
+      str(item.kind ?? item.type)
         .toLowerCase()
         .includes('channel'),
     ).length,
@@ -605,7 +614,7 @@ if (require.main === module) {
   runDemo(localPlatform())
     .then(() => process.stdout.write('\nDemo finished.\n'))
     .catch((error: unknown) => {
-      process.stderr.write(`\ndemo: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`\ndemo: ${error instanceof Error ? error.message : str(error)}\n`);
       process.exit(1);
     });
 }

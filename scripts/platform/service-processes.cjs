@@ -7,7 +7,7 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
-const crypto = require('node:crypto');
+const nodeCrypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -45,7 +45,7 @@ function devApiKeys(file, tenantId = 'demo') {
   }
   /** @type {Record<string, string>} */
   const keys = {};
-  for (const role of ROLES) keys[role] = `hk_dev_${role}_${crypto.randomBytes(24).toString('base64url')}`;
+  for (const role of ROLES) keys[role] = `hk_dev_${role}_${nodeCrypto.randomBytes(24).toString('base64url')}`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify({ tenantId, keys }, null, 2)}\n`, { mode: 0o600 });
   return { tenantId, keys, entries: entriesOf(tenantId, keys) };
@@ -57,7 +57,8 @@ function devApiKeys(file, tenantId = 'demo') {
  */
 function entriesOf(tenantId, keys) {
   return Object.entries(keys).map(
-    ([role, key]) => `${tenantId}:${role}:${crypto.createHash('sha256').update(key, 'utf8').digest('hex')}`,
+    ([role, key]) =>
+      `${tenantId}:${role}:${nodeCrypto.createHash('sha256').update(key, 'utf8').digest('hex')}`,
   );
 }
 
