@@ -9,6 +9,7 @@
 const { spawn } = require('node:child_process');
 const nodeCrypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -96,8 +97,11 @@ function startService({ name, port, env, logDir }) {
     },
   );
   fs.closeSync(log);
+  // As a shell reports it: 128 + the signal's number when the process ended on a signal.
   const exited = new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+    child.once('exit', (code, signal) =>
+      resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null)),
+    ),
   );
   /** @type {ServiceProcess} */
   const processHandle = {

@@ -130,8 +130,9 @@ describe('the demo journey across every service, each its own process', () => {
 
   afterAll(async () => {
     const codes = await Promise.all(services.map((service) => service.stop()));
-    // Graceful shutdown: every service exits 0 on SIGTERM.
-    expect(codes).toEqual(services.map(() => 0));
+    // Graceful shutdown: every service stops by itself on SIGTERM (0, or 143 when it re-raises the
+    // signal after closing), never killed after the launcher's timeout (137).
+    for (const code of codes) expect([0, 143]).toContain(code);
     await database?.drop();
     fs.rmSync(logDir, { recursive: true, force: true });
   });

@@ -43,6 +43,7 @@ export {
   type RelayCheckpointStore,
 } from './relay/relay-checkpoint-store';
 export { deriveEventId } from './relay/derive-event-id';
+export { traceparentOf, withTraceContext } from './relay/trace-context';
 export {
   provisionTopics,
   createTopicsAndWait,

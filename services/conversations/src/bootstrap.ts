@@ -8,6 +8,7 @@ import {
   OutboxRelay,
   PostgresRelayCheckpointStore,
   provisionTopics,
+  withTraceContext,
 } from '@handoff/messaging';
 import {
   createEventStore,
@@ -123,7 +124,7 @@ export async function startConversationsService(
       name: 'conversations-public-events',
       store,
       categories: OWN_CATEGORIES,
-      map: toPublicEvents,
+      map: withTraceContext(toPublicEvents),
       encode: toKafkaMessage,
       topic: eventsTopic('conversations'),
       kafka,

@@ -6,6 +6,7 @@ import {
   PostgresRelayCheckpointStore,
   ProjectionRunner,
   provisionTopics,
+  withTraceContext,
 } from '@handoff/messaging';
 import {
   createEventStore,
@@ -99,7 +100,7 @@ export async function startEscalationService(
       name: 'escalation-public-events',
       store,
       categories: ['handoff', 'agent'],
-      map: mapEscalationEvent,
+      map: withTraceContext(mapEscalationEvent),
       encode: toKafkaMessage,
       topic: eventsTopic('escalation'),
       kafka: new Kafka({

@@ -8,6 +8,7 @@ import {
   ProjectionRunner,
   provisionTopics,
   type ConsumerRuntimeOptions,
+  withTraceContext,
 } from '@handoff/messaging';
 import {
   createEventStore,
@@ -144,7 +145,7 @@ export async function startOwnershipService(
       name: 'ownership-public-events',
       store,
       categories: ['ownership'],
-      map: toPublicEvents,
+      map: withTraceContext(toPublicEvents),
       encode: (envelope) => toKafkaMessage(envelope),
       topic: eventsTopic('ownership'),
       kafka: new Kafka({

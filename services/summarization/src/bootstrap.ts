@@ -7,6 +7,7 @@ import {
   OutboxRelay,
   PostgresRelayCheckpointStore,
   provisionTopics,
+  withTraceContext,
 } from '@handoff/messaging';
 import {
   createEventStore,
@@ -122,7 +123,7 @@ export async function startSummarizationService(
       name: 'summarization-public-events',
       store,
       categories: ['brief'],
-      map: toPublicEvents,
+      map: withTraceContext(toPublicEvents),
       encode: toKafkaMessage,
       topic: eventsTopic('summarization'),
       kafka,
