@@ -127,11 +127,13 @@ async function main() {
   const [pgResult, kafkaResult] = await started;
   if (pgResult.status === 'rejected' || kafkaResult.status === 'rejected') {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-    throw pgResult.status === 'rejected'
-      ? pgResult.reason
-      : kafkaResult.status === 'rejected'
-        ? kafkaResult.reason
-        : undefined;
+    const [what, reason] =
+      pgResult.status === 'rejected'
+        ? ['PostgreSQL', pgResult.reason]
+        : ['Kafka', kafkaResult.status === 'rejected' ? kafkaResult.reason : undefined];
+    throw new Error(
+      `${what} did not start: ${reason instanceof Error ? reason.message : (reason ?? `no reason given (is port ${what === 'PostgreSQL' ? s.pgPort : 'of the broker'} taken by another process?)`)}`,
+    );
   }
   const postgres = pgResult.value;
   const kafka = kafkaResult.value;
