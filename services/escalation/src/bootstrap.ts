@@ -132,7 +132,11 @@ export async function startEscalationService(
         }),
         clock,
         ids: { next: () => uuidV7() },
-        handoffSettings: { briefTimeoutMs: config.BRIEF_TIMEOUT_MS, defaultChannel: config.DEFAULT_CHANNEL },
+        handoffSettings: {
+          briefTimeoutMs: config.BRIEF_TIMEOUT_MS,
+          defaultChannel: config.DEFAULT_CHANNEL,
+          ticketWaitMs: config.TICKET_WAIT_MS,
+        },
         barrier: async (stream) => {
           // Read-your-writes for routing: the agent's newest event is in the read model on return.
           const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });

@@ -7,6 +7,8 @@ export const escalationConfigSchema = {
   KAFKA_GROUP_ID: str({ default: 'handoff.escalation' }),
   /** How long an offer waits for a brief covering the request before it goes out flagged without one. */
   BRIEF_TIMEOUT_MS: int({ min: 0, max: 3_600_000, default: 30_000 }),
+  /** How long a handoff request waits for its ticket to arrive from the conversations topic. */
+  TICKET_WAIT_MS: int({ min: 0, max: 60_000, default: 5_000 }),
   /** Acceptance deadline when no policy row matches the team and handoff type. */
   ACCEPTANCE_TIMEOUT_SECONDS: int({ min: 1, max: 86_400, default: 120 }),
   /** Expiries before a supervisor takes the handoff, when no policy row matches. */

@@ -19,6 +19,7 @@ import {
 } from '@handoff/testing';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Writable } from 'node:stream';
+import { Pool } from 'pg';
 import { startEscalationService, type RunningEscalationService } from './bootstrap';
 
 jest.setTimeout(120_000);
@@ -118,6 +119,26 @@ async function openTicket(ticketId: string, messages: number, tenantId = TENANT)
       channelMessageId: `${ticketId}-c${sequence}`,
       sequence,
     });
+  }
+  // The ticket and its messages are in this service's read model before the test goes on: what the
+  // test then asserts does not depend on how far the consumer got under the machine's load.
+  const pool = new Pool({ connectionString: db.url, max: 1 });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { rows } = await pool
+        .query<{ n: string }>(
+          'SELECT last_sequence::text AS n FROM escalation.tickets WHERE tenant_id = $1 AND ticket_id = $2',
+          [tenantId, ticketId],
+        )
+        .catch(() => ({ rows: [] as { n: string }[] }));
+      if (rows[0] && Number(rows[0].n) >= messages) break;
+      if (Date.now() > deadline)
+        throw new Error(`escalation never saw ticket ${ticketId} with ${messages} messages`);
+      await sleep(50);
+    }
+  } finally {
+    await pool.end();
   }
 }
 

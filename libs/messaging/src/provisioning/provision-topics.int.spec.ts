@@ -91,7 +91,14 @@ describe('provisionTopics on the real broker', () => {
 
 describe('provisionTopics with the contracts catalogue', () => {
   it('creates every catalogue topic and dead-letter topic with its partitions and configs', async () => {
-    const catalogue = topicCatalogue({ partitions: 2 });
+    // The catalogue's settings under names of this test only: the services' suites use the real
+    // topic names on the same broker at the same time, and this test deletes what it creates.
+    const prefix = uniqueName('catalogue');
+    const catalogue = topicCatalogue({ partitions: 2 }).map((topic) => ({
+      ...topic,
+      name: `${prefix}.${topic.name}`,
+      dlq: { ...topic.dlq, name: `${prefix}.${topic.dlq.name}` },
+    }));
     const names = catalogue.flatMap((t) => [t.name, t.dlq.name]);
     created.push(...names);
     const result = await provisionTopics(admin, catalogue);

@@ -17,6 +17,12 @@ import type { Clock, CommandContext, IdGenerator } from './ports';
 
 export interface HandoffSettings {
   briefTimeoutMs: number;
+  /**
+   * How long a request waits for the ticket (and the conversation position it names) to arrive on
+   * the conversations topic before it is answered as unknown: a bot usually requests a handoff
+   * right after the messages it ingested, ahead of this service's consumer.
+   */
+  ticketWaitMs?: number;
   /** Channel assumed when neither the request nor the ticket names one. */
   defaultChannel: string;
 }
@@ -91,6 +97,28 @@ export class HandoffCommands {
   ) {}
 
   /**
+   * The ticket as this service knows it, waiting (bounded by `ticketWaitMs`) while it is unknown or
+   * behind the conversation position the request names. Polling its own read model: the REST call
+   * never calls another service.
+   */
+  private async ticketCaughtUp(
+    tenantId: string,
+    ticketId: string,
+    conversationPosition: string | undefined,
+  ): Promise<Awaited<ReturnType<EscalationQueries['ticket']>>> {
+    const waitMs = this.settings.ticketWaitMs ?? 0;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const ticket = await this.queries.ticket(tenantId, ticketId);
+      const caughtUp =
+        ticket !== undefined &&
+        (conversationPosition === undefined || BigInt(ticket.lastSequence) >= BigInt(conversationPosition));
+      if (caughtUp || Date.now() >= deadline) return ticket;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
    * Records the request. When a brief covering the conversation is already known, the brief is
    * attached and the handoff routed and offered in the same decision (one append); otherwise the
    * offer waits for the brief (or its timeout) and the process manager continues it.
@@ -100,7 +128,7 @@ export class HandoffCommands {
     ctx: CommandContext,
   ): Promise<{ handoffId: string; created: boolean }> {
     const handoffId = input.handoffId ?? this.ids.next();
-    const ticket = await this.queries.ticket(ctx.tenantId, input.ticketId);
+    const ticket = await this.ticketCaughtUp(ctx.tenantId, input.ticketId, input.conversationPosition);
     const request: RequestFields = { ...input, handoffId, tenantId: ctx.tenantId };
     let fastPath: Pick<
       Extract<HandoffCommand, { type: 'RequestHandoff' }>,
