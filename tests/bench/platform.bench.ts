@@ -67,7 +67,7 @@ function serviceRss(parentPid: number): Record<string, number> {
   const lines = execFileSync('ps', ['--ppid', String(parentPid), '-o', 'rss=,args='], { encoding: 'utf8' });
   const rss: Record<string, number> = {};
   for (const line of lines.trim().split('\n')) {
-    const match = /^\s*(\d+)\s+.*services\/([a-z]+)\/src\/main\.ts/.exec(line);
+    const match = /^\s*(\d+)\s+.*services\/([a-z]+)\/src\/main\.(?:ts|js)/.exec(line);
     if (match?.[1] && match[2]) rss[match[2]] = Number(match[1]) / 1024;
   }
   return rss;

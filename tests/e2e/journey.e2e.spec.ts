@@ -44,7 +44,9 @@ const launcher = require(path.join(root, 'scripts', 'platform', 'service-process
   SERVICES: readonly { name: ServiceName }[];
   startServices(options: {
     env: NodeJS.ProcessEnv;
+    envOf?: (name: string) => NodeJS.ProcessEnv;
     logDir: string;
+    buildDir: string;
     ports: Record<string, number>;
     readyTimeoutMs?: number;
     only?: string[];
@@ -111,19 +113,14 @@ describe('the demo journey across every service, each its own process', () => {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     };
     // Consumer groups of this run only: other suites' services share the broker and the topics.
-    services = await Promise.all(
-      launcher.SERVICES.map((service) =>
-        launcher
-          .startServices({
-            env: { ...env, KAFKA_GROUP_ID: uniqueName(`journey-${service.name}`) },
-            logDir,
-            ports,
-            readyTimeoutMs: 240_000,
-            only: [service.name],
-          })
-          .then((started) => started[0] as ServiceProcess),
-      ),
-    );
+    services = await launcher.startServices({
+      env,
+      envOf: (name) => ({ KAFKA_GROUP_ID: uniqueName(`journey-${name}`) }),
+      logDir,
+      buildDir: path.join(logDir, 'build'),
+      ports,
+      readyTimeoutMs: 240_000,
+    });
     urls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
     report = await demo.runDemo({ urls, keys, print: (line) => lines.push(line), stepTimeoutMs: 90_000 });
   });
