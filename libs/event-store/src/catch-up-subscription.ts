@@ -84,7 +84,9 @@ export function startCatchUpSubscription<Cursor>(
       }
       cursor = batch.cursor;
       if (batch.caughtUp) {
-        if (!announcedCaughtUp && !abort.signal.aborted) {
+        // Committed events still held back behind an older transaction are not delivered yet:
+        // the subscription is caught up only once they are.
+        if (!announcedCaughtUp && !batch.heldBack && !abort.signal.aborted) {
           announcedCaughtUp = true;
           options.onCaughtUp?.();
         }
