@@ -7,6 +7,7 @@ import {
   connectConsumer,
   OutboxRelay,
   PostgresRelayCheckpointStore,
+  ProjectionRunner,
   provisionTopics,
   withTraceContext,
 } from '@handoff/messaging';
@@ -26,7 +27,6 @@ import { CUSTOMER_CATEGORY, TICKET_CATEGORY } from './application/stream-names';
 import { loadConversationsConfig } from './conversations.config';
 import { ConversationsModule } from './conversations.module';
 import { toPublicEvents } from './messaging/public-events.mapper';
-import { BatchingProjectionRunner } from './projections/batching-projection.runner';
 import { projectOwnEvent } from './projections/conversations.projection';
 import { READ_MODEL_ENTITIES } from './projections/read-model.entities';
 import { READ_MODEL_MIGRATIONS } from './projections/read-model.migrations';
@@ -101,7 +101,7 @@ export async function startConversationsService(
     cleanups.push(() => store.close());
     await provisionTopics(config.KAFKA_BROKERS, topicCatalogue({ partitions: config.KAFKA_PARTITIONS }));
 
-    const projection = new BatchingProjectionRunner({
+    const projection = new ProjectionRunner({
       name: 'conversations-read-model',
       store,
       categories: OWN_CATEGORIES,

@@ -15,6 +15,8 @@ export interface ProjectionRunnerOptions {
   /** Schema of the `projection_checkpoints` table: the service's read-model schema. */
   schema: string;
   apply: ProjectEvent;
+  /** Most events applied in one transaction; default 200. */
+  maxBatch?: number;
   /** Restart delays after a failure (the subscription resumes from the checkpoint). */
   backoff?: { initialMs: number; maxMs: number };
   onError?: (error: unknown, restartInMs: number) => void;
@@ -24,17 +26,23 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Keeps a read model up to date from the service's own streams: a catch-up subscription whose
- * checkpoint is written in the same transaction as the rows each event changes, so a crash or a
- * replay never applies an event twice and never skips one. A failing event stops delivery, rolls
- * back, and the runner resubscribes from the checkpoint after a backoff.
+ * checkpoint is written in the same transaction as the rows the events change, so a crash or a
+ * replay never applies an event twice and never skips one. Events delivered while a transaction is
+ * in flight are applied together in the next one (one BEGIN/checkpoint/COMMIT per batch, not per
+ * event): a service whose requests wait for their own projection keeps up under concurrency. A
+ * failing batch rolls back, and the runner resubscribes from the checkpoint after a backoff.
  */
 export class ProjectionRunner {
   private readonly table: string;
+  private readonly maxBatch: number;
+  private buffer: RecordedEvent[] = [];
+  private draining: Promise<void> | undefined;
   private subscription: Subscription | undefined;
+  private generation = 0;
   private stopped = true;
-  private position: bigint | undefined;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private position: bigint | undefined;
   private readonly waiters = new Set<{ position: bigint; resolve: () => void }>();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
@@ -42,6 +50,7 @@ export class ProjectionRunner {
       throw new RangeError(`schema "${options.schema}" is not an identifier`);
     if (options.categories.length === 0) throw new RangeError(`projection ${options.name}: no category`);
     this.table = `"${options.schema}".projection_checkpoints`;
+    this.maxBatch = options.maxBatch ?? 200;
   }
 
   /** Creates the checkpoint table when missing (idempotent, safe across processes). */
@@ -55,10 +64,7 @@ export class ProjectionRunner {
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${this.table} (
-           name text PRIMARY KEY,
-           position bigint NOT NULL,
-           updated_at timestamptz NOT NULL DEFAULT now()
-         )`,
+           name text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
       );
       await client.query('COMMIT');
     } catch (error) {
@@ -76,14 +82,15 @@ export class ProjectionRunner {
     await this.subscribe();
   }
 
-  /** Stops after the event being applied; the checkpoint stays where it was committed. */
+  /** Stops delivery; events not yet committed are delivered again from the checkpoint next time. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.generation += 1;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
     const subscription = this.subscription;
     this.subscription = undefined;
     await subscription?.stop();
+    await this.draining;
   }
 
   /** The global position of the last event applied, if any. */
@@ -124,51 +131,86 @@ export class ProjectionRunner {
     );
     this.position = rows[0] ? BigInt(rows[0].position) : undefined;
     if (this.stopped) return;
+    const generation = (this.generation += 1);
+    this.buffer = [];
     this.subscription = this.options.store.subscribeToAll({
       ...(this.position === undefined ? {} : { fromPosition: this.position }),
       filter: { streamPrefixes: this.options.categories.map((category) => `${category}-`) },
-      onEvent: (event) => this.applyOne(event),
-      onError: (error) => this.restart(error),
+      onEvent: (event) => this.enqueue(generation, event),
+      onError: (error) => this.restart(generation, error),
     });
   }
 
-  private async applyOne(event: RecordedEvent): Promise<void> {
-    const client = await this.options.pool.connect();
+  private enqueue(generation: number, event: RecordedEvent): Promise<void> | undefined {
+    if (generation !== this.generation) return undefined;
+    this.buffer.push(event);
+    this.draining ??= this.drain(generation);
+    // Back-pressure: the subscription waits while a full batch is queued behind the one in flight.
+    return this.buffer.length >= this.maxBatch ? this.draining : undefined;
+  }
+
+  private async drain(generation: number): Promise<void> {
     try {
-      await client.query('BEGIN');
-      await this.options.apply(event, client);
-      await client.query(
-        `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-        [this.options.name, event.globalPosition.toString()],
-      );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-    this.position = event.globalPosition;
-    this.failures = 0;
-    for (const waiter of this.waiters) {
-      if (event.globalPosition === waiter.position) {
-        this.waiters.delete(waiter);
-        waiter.resolve();
+      while (this.buffer.length > 0 && generation === this.generation) {
+        const batch = this.buffer.splice(0, this.maxBatch);
+        await this.applyBatch(batch);
+        const applied = new Set(batch.map((e) => e.globalPosition));
+        this.position = batch.at(-1)?.globalPosition ?? this.position;
+        this.failures = 0;
+        for (const waiter of this.waiters) {
+          if (applied.has(waiter.position)) {
+            this.waiters.delete(waiter);
+            waiter.resolve();
+          }
+        }
       }
+    } catch (error) {
+      this.restart(generation, error);
+    } finally {
+      this.draining = undefined;
     }
   }
 
-  private restart(error: unknown): void {
+  private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    const last = batch.at(-1);
+    if (!last) return;
+    const client = await this.options.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      for (const event of batch) await this.options.apply(event, client);
+      await client.query(
+        `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [this.options.name, last.globalPosition.toString()],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Drops the failed subscription and what it buffered, and resubscribes from the checkpoint. */
+  private restart(generation: number, error: unknown): void {
+    if (generation !== this.generation || this.stopped) return;
+    this.generation += 1;
+    this.buffer = [];
+    // Not awaited: this may run inside the subscription's own onEvent (see Subscription.stop).
+    void this.subscription?.stop().catch(() => undefined);
     this.subscription = undefined;
-    if (this.stopped) return;
     this.failures += 1;
     const backoff = this.options.backoff ?? { initialMs: 200, maxMs: 10_000 };
     const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (this.failures - 1));
     this.options.onError?.(error, delay);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (!this.stopped) void this.subscribe().catch((reason: unknown) => this.restart(reason));
+      if (!this.stopped)
+        void this.subscribe().catch((reason: unknown) => this.restart(this.generation, reason));
     }, delay);
   }
 }
