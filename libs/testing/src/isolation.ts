@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool, type PoolConfig } from 'pg';
 import { testInfrastructure } from './infra/test-infrastructure';
 
 const PREFIX = 'hot_';
@@ -34,6 +34,18 @@ export async function createIsolatedDatabase(label: string): Promise<IsolatedDat
         () => undefined,
       ),
   };
+}
+
+/**
+ * A pool for a test or benchmark. The server may end an idle pooled connection at any time (a
+ * restart, an administrator, a forced drop of a neighbouring database): pg-pool then drops that
+ * client and the next query opens a new one, so the event is not a failure. Without a listener the
+ * pool would rethrow it as an unhandled 'error' and fail whatever test happened to be running.
+ */
+export function testPool(connectionString: string, options: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+  const pool = new Pool({ ...options, connectionString });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Unique Kafka topic (or consumer group) name for one test: a rerun never sees an earlier run's data. */

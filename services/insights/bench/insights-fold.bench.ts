@@ -3,9 +3,9 @@ import crypto from 'node:crypto';
 import { eventsTopic, toKafkaMessage, topicCatalogue, CONTEXTS } from '@handoff/contracts';
 import { provisionTopics } from '@handoff/messaging';
 import { mintApiKey } from '@handoff/platform';
-import { defineBenchmark, percentiles } from '@handoff/testing';
+import { defineBenchmark, percentiles, testPool } from '@handoff/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { startInsightsService } from '../src/bootstrap';
 import { dropInsightsReadModels } from '../src/projections/insights-rebuild';
 import { scriptedTickets } from '../src/testing/scripted-tickets.fixtures';
@@ -29,7 +29,7 @@ export default defineBenchmark({
   needs: ['postgres', 'kafka'],
   async run(ctx) {
     const db = await ctx.createDatabase('insights_fold');
-    const pool = new Pool({ connectionString: db.url, max: PARTITIONS * 2 });
+    const pool = testPool(db.url, { max: PARTITIONS * 2 });
     const kafka = new Kafka({
       clientId: 'insights-bench',
       brokers: ctx.kafkaBrokers,

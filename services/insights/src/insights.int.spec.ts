@@ -5,9 +5,10 @@ import {
   testInfrastructure,
   uniqueName,
   type IsolatedDatabase,
+  testPool,
 } from '@handoff/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import type { handoffStory } from './application/handoff-story.query';
 import type { InsightsQueries } from './application/insights-queries';
 import { startInsightsService, type RunningInsightsService } from './bootstrap';
@@ -140,7 +141,7 @@ describe('insights over the real topics (scripted tickets)', () => {
 
   beforeAll(async () => {
     db = await createIsolatedDatabase('insights');
-    pool = new Pool({ connectionString: db.url, max: 2 });
+    pool = testPool(db.url, { max: 2 });
     kafka = new Kafka({
       clientId: 'insights-test',
       brokers: testInfrastructure().kafkaBrokers,
