@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { PostgresEventStore, uuidV7 } from '../src';
-import { defineBenchmark, elapsedMs, inParallel, percentiles } from '@handoff/testing';
+import { defineBenchmark, elapsedMs, inParallel, percentiles, testPool } from '@handoff/testing';
 import { BASELINE_TABLE_SQL, handoffEvent } from './fixtures';
 
 const STREAMS = 32;
@@ -20,7 +20,7 @@ export default defineBenchmark({
   needs: ['postgres'],
   async run(ctx) {
     const db = await ctx.createDatabase('append');
-    const pool = new Pool({ connectionString: db.url, max: STREAMS });
+    const pool = testPool(db.url, { max: STREAMS });
     const store = new PostgresEventStore({ connection: pool });
     await store.init();
     await pool.query(BASELINE_TABLE_SQL);

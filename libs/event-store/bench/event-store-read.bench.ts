@@ -1,7 +1,6 @@
-import { Pool } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { PostgresEventStore } from '../src';
-import { defineBenchmark, elapsedMs, inParallel, percentiles } from '@handoff/testing';
+import { defineBenchmark, elapsedMs, inParallel, percentiles, testPool } from '@handoff/testing';
 import { handoffEvent } from './fixtures';
 
 const EVENTS = Number(process.env.BENCH_READ_EVENTS ?? 1_000_000);
@@ -20,7 +19,7 @@ export default defineBenchmark({
   needs: ['postgres'],
   async run(ctx) {
     const db = await ctx.createDatabase('read');
-    const pool = new Pool({ connectionString: db.url, max: 8 });
+    const pool = testPool(db.url, { max: 8 });
     const store = new PostgresEventStore({ connection: pool });
     await store.init();
 

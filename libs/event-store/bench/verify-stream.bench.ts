@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import { Pool } from 'pg';
 import { canonicalJson, PostgresEventStore } from '../src';
-import { defineBenchmark, elapsedMs, percentiles } from '@handoff/testing';
+import { defineBenchmark, elapsedMs, percentiles, testPool } from '@handoff/testing';
 import { handoffEvent } from './fixtures';
 
 const EVENTS = Number(process.env.BENCH_VERIFY_EVENTS ?? 100_000);
@@ -18,7 +17,7 @@ export default defineBenchmark({
   needs: ['postgres'],
   async run(ctx) {
     const db = await ctx.createDatabase('verify');
-    const pool = new Pool({ connectionString: db.url, max: 4 });
+    const pool = testPool(db.url, { max: 4 });
     const store = new PostgresEventStore({ connection: pool });
     await store.init();
     for (let from = 0; from < EVENTS; from += BATCH) {

@@ -1,4 +1,4 @@
-import { EventTooLarge, InvalidAppend, WrongExpectedVersion } from './errors';
+import { EventTooLarge, InvalidAppend, InvalidArgument, WrongExpectedVersion } from './errors';
 import type {
   ActorKind,
   AppendResult,
@@ -6,8 +6,9 @@ import type {
   ExpectedRevision,
   JsonValue,
   NewEvent,
+  StreamAppend,
 } from './event-store.port';
-import { computeEventHash } from './hash-chain';
+import { canonicalJson, hashCanonicalEvent } from './hash-chain';
 import { assertStreamName } from './stream-name';
 import type { UpcasterRegistry } from './upcasters';
 import { isUuid, uuidV7 } from './uuid-v7';
@@ -33,7 +34,7 @@ export interface PreparedEvent {
   schemaVersion: number;
   data: JsonValue;
   metadata: EventMetadata;
-  /** `JSON.stringify` of `data` / `metadata`, what an adapter stores. */
+  /** {@link canonicalJson} of `data` / `metadata`: what an adapter stores and the hash covers. */
   dataJson: string;
   metadataJson: string;
 }
@@ -119,8 +120,9 @@ export function prepareAppend(
         throw new InvalidAppend(stream, 'invalid-metadata', `${where}: ${problem}`);
       },
     );
-    const dataJson = JSON.stringify(data);
-    const metadataJson = JSON.stringify(metadata);
+    // Canonical JSON: what the hash covers, and (any JSON text will do) what the adapters store.
+    const dataJson = canonicalJson(data);
+    const metadataJson = canonicalJson(metadata);
     const size = Buffer.byteLength(dataJson, 'utf8') + Buffer.byteLength(metadataJson, 'utf8');
     if (size > limits.maxEventBytes) {
       throw new EventTooLarge(stream, normalisedId, size, limits.maxEventBytes);
@@ -128,6 +130,46 @@ export function prepareAppend(
     return { eventId: normalisedId, type: event.type, schemaVersion, data, metadata, dataJson, metadataJson };
   });
   return { stream, category, expectedRevision, events: prepared };
+}
+
+/**
+ * Validates a multi-stream append before any I/O: each stream's part as {@link prepareAppend} does,
+ * plus what only the whole call can get wrong and no per-stream check sees: a stream named twice, or
+ * an event id in two of its batches.
+ * @throws InvalidArgument, InvalidStreamName, InvalidAppend, EventTooLarge
+ */
+export function prepareStreamAppends(
+  appends: readonly StreamAppend[],
+  limits: { maxEventBytes: number; upcasters?: UpcasterRegistry | undefined },
+): AppendRequest[] {
+  const list: unknown = appends;
+  if (!Array.isArray(list)) {
+    throw new InvalidArgument('appends', 'expected an array of { stream, events, expectedRevision }');
+  }
+  const streams = new Set<string>();
+  const eventStreams = new Map<string, string>();
+  return appends.map((append, index) => {
+    if (typeof append !== 'object' || append === null) {
+      throw new InvalidArgument('appends', `item #${index} is not an object`);
+    }
+    const request = prepareAppend(append.stream, append.events, append, limits);
+    if (streams.has(request.stream)) {
+      throw new InvalidArgument('appends', `stream ${JSON.stringify(request.stream)} appears more than once`);
+    }
+    streams.add(request.stream);
+    for (const event of request.events) {
+      const other = eventStreams.get(event.eventId);
+      if (other !== undefined) {
+        throw new InvalidAppend(
+          request.stream,
+          'duplicate-event-id',
+          `eventId ${event.eventId} is also in the batch for ${JSON.stringify(other)}`,
+        );
+      }
+      eventStreams.set(event.eventId, request.stream);
+    }
+    return request;
+  });
 }
 
 /** Gives the batch its revisions after `currentRevision` (-1 for none) and chains the hashes. */
@@ -139,7 +181,15 @@ export function chainEvents(
   let prevHash = lastHash;
   return request.events.map((event, index) => {
     const revision = currentRevision + 1n + BigInt(index);
-    const hash = computeEventHash(prevHash, { ...event, streamName: request.stream, revision });
+    const hash = hashCanonicalEvent(prevHash, {
+      streamName: request.stream,
+      revision,
+      eventId: event.eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      dataJson: event.dataJson,
+      metadataJson: event.metadataJson,
+    });
     const chained = { ...event, streamName: request.stream, revision, prevHash, hash };
     prevHash = hash;
     return chained;
@@ -228,32 +278,52 @@ function isExpectedRevision(value: unknown): value is ExpectedRevision {
  */
 function toJson(value: unknown, path: string, fail: (path: string, problem: string) => never): JsonValue {
   const ancestors = new Set<object>();
-  const visit = (current: unknown, at: string): JsonValue => {
+  // The path to the value being visited, spelt out only for an error: building it for every member
+  // of every event cost more than the checks themselves.
+  const trail: (string | number)[] = [];
+  const at = () =>
+    trail.reduce<string>(
+      (where, step) => (typeof step === 'number' ? `${where}[${step}]` : `${where}.${step}`),
+      path,
+    );
+  const visit = (current: unknown): JsonValue => {
     if (typeof current === 'string') {
       // PostgreSQL's jsonb cannot hold U+0000; refusing it everywhere keeps the adapters alike.
-      return current.includes('\u0000') ? fail(at, 'contains U+0000, which the store cannot hold') : current;
+      return current.includes('\u0000')
+        ? fail(at(), 'contains U+0000, which the store cannot hold')
+        : current;
     }
     if (current === null || typeof current === 'boolean') return current;
     if (typeof current === 'number') {
-      return Number.isFinite(current) ? current : fail(at, `is ${current}, which JSON cannot hold`);
+      return Number.isFinite(current) ? current : fail(at(), `is ${current}, which JSON cannot hold`);
     }
-    if (typeof current !== 'object') return fail(at, `is a ${typeof current}, which JSON cannot hold`);
-    if (ancestors.has(current)) return fail(at, 'is circular');
+    if (typeof current !== 'object') return fail(at(), `is a ${typeof current}, which JSON cannot hold`);
+    if (ancestors.has(current)) return fail(at(), 'is circular');
     ancestors.add(current);
     try {
       if (Array.isArray(current)) {
-        return current.map((item, index) =>
-          item === undefined ? fail(`${at}[${index}]`, 'is undefined') : visit(item, `${at}[${index}]`),
-        );
+        const items: JsonValue[] = new Array<JsonValue>(current.length);
+        for (let index = 0; index < current.length; index += 1) {
+          trail.push(index);
+          const item: unknown = current[index];
+          items[index] = item === undefined ? fail(at(), 'is undefined') : visit(item);
+          trail.pop();
+        }
+        return items;
       }
       const prototype = Object.getPrototypeOf(current) as unknown;
       if (prototype !== Object.prototype && prototype !== null) {
-        return fail(at, 'is not a plain object (convert Dates, Maps and class instances first)');
+        return fail(at(), 'is not a plain object (convert Dates, Maps and class instances first)');
       }
       const copy: Record<string, JsonValue> = {};
-      for (const [key, member] of Object.entries(current)) {
-        if (key.includes('\u0000')) fail(at, 'has a key containing U+0000, which the store cannot hold');
-        if (member !== undefined) copy[key] = visit(member, `${at}.${key}`);
+      const record = current as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        if (key.includes('\u0000')) fail(at(), 'has a key containing U+0000, which the store cannot hold');
+        const member = record[key];
+        if (member === undefined) continue;
+        trail.push(key);
+        copy[key] = visit(member);
+        trail.pop();
       }
       return copy;
     } finally {
@@ -261,7 +331,7 @@ function toJson(value: unknown, path: string, fail: (path: string, problem: stri
     }
   };
   if (value === undefined) return fail(path, 'is undefined');
-  return visit(value, path);
+  return visit(value);
 }
 
 function validateMetadata(value: JsonValue, fail: (problem: string) => never): EventMetadata {

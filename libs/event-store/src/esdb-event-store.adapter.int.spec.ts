@@ -33,7 +33,7 @@ if (esdbConnectionString) {
   eventStoreContract(
     `EventStoreDB (${esdbSource ?? 'unknown source'})`,
     (options) => Promise.resolve(makeStore(options)),
-    { globallyUniqueEventIds: false },
+    { globallyUniqueEventIds: false, multiStream: false },
   );
 
   describe('EventStoreDB adapter', () => {

@@ -31,7 +31,7 @@ import {
   translateEsdbError,
 } from './esdb-event-store.adapter';
 import { contractMetadata } from './event-store.contract';
-import type { RecordedEvent } from './event-store.port';
+import { supportsMultiStream, type RecordedEvent } from './event-store.port';
 import { GENESIS_HASH } from './hash-chain';
 
 const HASH_A = 'a'.repeat(64);
@@ -243,6 +243,12 @@ describe('EventStoreDB adapter, without a server', () => {
       expect(
         () => new EsdbEventStore({ connection: {} as EventStoreDBClient, namespace: 'has-dash' }),
       ).toThrow(RangeError);
+    });
+
+    it('has no multi-stream operations: its client has no multi-stream transaction', () => {
+      expect(
+        supportsMultiStream(new EsdbEventStore({ connection: {} as EventStoreDBClient, namespace })),
+      ).toBe(false);
     });
 
     it('delivers past events before announcing caught-up, then live ones, one at a time, namespace stripped', async () => {

@@ -9,12 +9,14 @@ import {
   StreamNotFound,
   WrongExpectedVersion,
 } from './errors';
-import type {
-  EventMetadata,
-  EventStore,
-  NewEvent,
-  RecordedEvent,
-  SubscribeToAllOptions,
+import {
+  supportsMultiStream,
+  type EventMetadata,
+  type EventStore,
+  type MultiStreamEventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
 } from './event-store.port';
 import { computeEventHash, GENESIS_HASH } from './hash-chain';
 import { UpcasterRegistry } from './upcasters';
@@ -137,6 +139,12 @@ export interface ContractCapabilities {
    * stream's idempotency window (EventStoreDB, which has no global lookup by id). Default true.
    */
   globallyUniqueEventIds?: boolean;
+  /**
+   * Whether the adapter has the optional {@link MultiStreamEventStore} operations (PostgreSQL,
+   * in-memory) or not (EventStoreDB, whose client has no multi-stream transaction). Default true, so
+   * that an adapter that lost them fails the suite instead of skipping it.
+   */
+  multiStream?: boolean;
 }
 
 export function eventStoreContract(
@@ -144,7 +152,7 @@ export function eventStoreContract(
   makeStore: ContractStoreFactory,
   capabilities: ContractCapabilities = {},
 ): void {
-  const { globallyUniqueEventIds = true } = capabilities;
+  const { globallyUniqueEventIds = true, multiStream = true } = capabilities;
   describe(`EventStore contract: ${adapterName} adapter`, () => {
     const opened: EventStore[] = [];
     const open = async (options: ContractStoreOptions = {}): Promise<EventStore> => {
@@ -630,6 +638,345 @@ export function eventStoreContract(
         await subscription.stop();
         expect(reported).toBe(failure);
         expect(seen).toEqual(['A']);
+      });
+    });
+
+    describe('multi-stream', () => {
+      if (!multiStream) {
+        it('is not offered: supportsMultiStream says so', () => {
+          expect(supportsMultiStream(store)).toBe(false);
+        });
+        return;
+      }
+
+      const multi = (candidate: EventStore = store): MultiStreamEventStore => {
+        if (!supportsMultiStream(candidate)) {
+          throw new Error(
+            `the ${adapterName} adapter has no appendToStreams/readStreams: pass { multiStream: false }`,
+          );
+        }
+        return candidate;
+      };
+      const types = (events: RecordedEvent[] | undefined) => events?.map((e) => e.type);
+
+      it('appends to several streams in one call, all chained, in request order in the global log', async () => {
+        const m = multi();
+        const existing = newStream();
+        const fresh = newStream();
+        const other = newStream();
+        await m.append(existing, [event('E0'), event('E1')], { expectedRevision: 'no-stream' });
+        await m.append(other, [event('O0')], { expectedRevision: 'no-stream' });
+        const sub = recordSubscription((o) => m.subscribeToAll(o));
+        await sub.receive(3);
+        const results = await m.appendToStreams([
+          { stream: fresh, events: [event('F0'), event('F1')], expectedRevision: 'no-stream' },
+          { stream: existing, events: [event('E2')], expectedRevision: 1n },
+          { stream: other, events: [event('O1'), event('O2')], expectedRevision: 'any' },
+        ]);
+        expect(results.map((r) => r.nextExpectedRevision)).toEqual([1n, 2n, 2n]);
+        const expected: [string, string[], number][] = [
+          [fresh, ['F0', 'F1'], 2],
+          [existing, ['E0', 'E1', 'E2'], 3],
+          [other, ['O0', 'O1', 'O2'], 3],
+        ];
+        for (const [index, [stream, streamTypes, count]] of expected.entries()) {
+          const read = await m.readStream(stream);
+          expect(types(read)).toEqual(streamTypes);
+          expect(read.map((e) => e.revision)).toEqual(streamTypes.map((_, i) => BigInt(i)));
+          expect(results[index]?.position).toBe(read[read.length - 1]?.globalPosition);
+          expect(await m.verifyStream(stream)).toMatchObject({ ok: true, events: count });
+        }
+        const all = await readAllVisible(m, 8);
+        expect(types(all)).toEqual(['E0', 'E1', 'O0', 'F0', 'F1', 'E2', 'O1', 'O2']);
+        const positions = all.map((e) => e.globalPosition);
+        expect([...positions].sort((x, y) => (x < y ? -1 : 1))).toEqual(positions);
+        await sub.receive(8);
+        await sub.stop();
+        expect(sub.errors).toEqual([]);
+        expect(types(sub.events)).toEqual(types(all));
+        // The heads the call left behind are what the next single append expects.
+        await m.append(existing, [event('E3')], { expectedRevision: 2n });
+        await m.append(fresh, [event('F2')], { expectedRevision: 1n });
+        expect(await m.appendToStreams([])).toEqual([]);
+      });
+
+      it('writes nothing when an expectation fails, naming the first stream that failed', async () => {
+        const m = multi();
+        const a = newStream();
+        const b = newStream();
+        const fresh = newStream();
+        await m.append(a, [event('A0')], { expectedRevision: 'no-stream' });
+        await m.append(b, [event('B0'), event('B1')], { expectedRevision: 'no-stream' });
+        const error = await rejection(
+          m.appendToStreams([
+            { stream: fresh, events: [event('F0')], expectedRevision: 'no-stream' },
+            { stream: a, events: [event('A1')], expectedRevision: 0n },
+            { stream: b, events: [event('B2')], expectedRevision: 0n },
+            { stream: newStream(), events: [event('X')], expectedRevision: 'exists' },
+          ]),
+          WrongExpectedVersion,
+        );
+        expect(error).toMatchObject({ stream: b, expectedRevision: 0n, actualRevision: 1n });
+        const missing = await rejection(
+          m.appendToStreams([
+            { stream: a, events: [event('A1')], expectedRevision: 'exists' },
+            { stream: fresh, events: [event('F0')], expectedRevision: 0n },
+          ]),
+          WrongExpectedVersion,
+        );
+        expect(missing).toMatchObject({ stream: fresh, actualRevision: 'no-stream' });
+        expect(types(await m.readStream(a))).toEqual(['A0']);
+        expect(types(await m.readStream(b))).toEqual(['B0', 'B1']);
+        await rejection(m.readStream(fresh), StreamNotFound);
+        // Had the refused calls written anything, it would show before this event in the global log.
+        await m.append(a, [event('A1')], { expectedRevision: 0n });
+        expect(types(await readAllVisible(m, 4))).toEqual(['A0', 'B0', 'B1', 'A1']);
+      });
+
+      it('refuses a deleted stream with StreamDeleted, writing nothing', async () => {
+        const m = multi();
+        const live = newStream();
+        const deleted = newStream();
+        await m.append(live, [event('L0')], { expectedRevision: 'no-stream' });
+        await m.append(deleted, [event('D0')], { expectedRevision: 'no-stream' });
+        await m.deleteStream(deleted);
+        const error = await rejection(
+          m.appendToStreams([
+            { stream: live, events: [event('L1')], expectedRevision: 0n },
+            { stream: deleted, events: [event('D1')], expectedRevision: 'any' },
+          ]),
+          StreamDeleted,
+        );
+        expect(error.stream).toBe(deleted);
+        expect(types(await m.readStream(live))).toEqual(['L0']);
+        await m.append(live, [event('L1')], { expectedRevision: 0n });
+        expect(types(await readAllVisible(m, 3))).toEqual(['L0', 'D0', 'L1']);
+      });
+
+      it('refuses bad input, a stream named twice and an event id in two batches, writing nothing', async () => {
+        const m = multi();
+        const stream = newStream();
+        const part = (name: string, events = [event('A')]) => ({
+          stream: name,
+          events,
+          expectedRevision: 'any' as const,
+        });
+        expect(
+          (await rejection(m.appendToStreams([part(stream), part(stream)]), InvalidArgument)).message,
+        ).toMatch(/more than once/);
+        await rejection(m.appendToStreams([part(stream), part('nodash')]), InvalidStreamName);
+        expect(
+          (await rejection(m.appendToStreams([part(stream), part(newStream(), [])]), InvalidAppend)).reason,
+        ).toBe('empty-batch');
+        expect(
+          (
+            await rejection(
+              m.appendToStreams([part(stream), { ...part(newStream()), expectedRevision: -1n }]),
+              InvalidAppend,
+            )
+          ).reason,
+        ).toBe('invalid-expected-revision');
+        await rejection(
+          m.appendToStreams([
+            part(stream),
+            part(newStream(), [event('Big', { blob: 'x'.repeat(1024 * 1024) })]),
+          ]),
+          EventTooLarge,
+        );
+        const eventId = crypto.randomUUID();
+        const twice = await rejection(
+          m.appendToStreams([
+            part(stream, [event('A', {}, { eventId })]),
+            part(newStream(), [event('B', {}, { eventId })]),
+          ]),
+          InvalidAppend,
+        );
+        expect(twice.reason).toBe('duplicate-event-id');
+        await rejection(m.appendToStreams('nope' as never), InvalidArgument);
+        expect(await m.readAll()).toEqual([]);
+        await rejection(m.readStream(stream), StreamNotFound);
+      });
+
+      if (globallyUniqueEventIds) {
+        it('refuses an event id stored before, and does not take a repeated call for a retry', async () => {
+          const m = multi();
+          const a = newStream();
+          const b = newStream();
+          const call = [
+            {
+              stream: a,
+              events: [event('A', {}, { eventId: crypto.randomUUID() })],
+              expectedRevision: 'no-stream',
+            },
+            {
+              stream: b,
+              events: [event('B', {}, { eventId: crypto.randomUUID() })],
+              expectedRevision: 'no-stream',
+            },
+          ] as const;
+          await m.appendToStreams(call);
+          const repeated = await rejection(m.appendToStreams(call), WrongExpectedVersion);
+          expect(repeated).toMatchObject({ stream: a, actualRevision: 0n });
+          const anyRevision = call.map((part) => ({ ...part, expectedRevision: 'any' as const }));
+          const duplicate = await rejection(m.appendToStreams(anyRevision), InvalidAppend);
+          expect(duplicate).toMatchObject({ reason: 'duplicate-event-id', stream: a });
+          const fresh = newStream();
+          const elsewhere = await rejection(
+            m.appendToStreams([
+              { stream: fresh, events: [event('C')], expectedRevision: 'no-stream' },
+              { stream: newStream(), events: [call[1].events[0]], expectedRevision: 'no-stream' },
+            ]),
+            InvalidAppend,
+          );
+          expect(elsewhere.reason).toBe('duplicate-event-id');
+          await rejection(m.readStream(fresh), StreamNotFound);
+          expect(await m.readStream(a)).toHaveLength(1);
+        });
+      }
+
+      it('lets exactly one of a single append and a multi-stream append at the same revision win', async () => {
+        const m = multi();
+        for (let round = 0; round < 10; round++) {
+          const contested = newStream();
+          const bystander = newStream();
+          await m.append(contested, [event('First')], { expectedRevision: 'no-stream' });
+          const single = () => m.append(contested, [event('Single')], { expectedRevision: 0n });
+          const multiple = () =>
+            m.appendToStreams([
+              { stream: bystander, events: [event('Bystander')], expectedRevision: 'no-stream' },
+              { stream: contested, events: [event('Multi')], expectedRevision: 0n },
+            ]);
+          // Alternate which starts first, so each gets the chance to win.
+          const [singleOutcome, multiOutcome] =
+            round % 2 === 0
+              ? await Promise.allSettled([single(), multiple()])
+              : await Promise.allSettled([multiple(), single()]).then(([x, y]) => [y, x] as const);
+          const outcomes = [singleOutcome, multiOutcome];
+          expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+          for (const lost of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
+            expect(lost.reason).toBeInstanceOf(WrongExpectedVersion);
+            expect(lost.reason).toMatchObject({ stream: contested, actualRevision: 1n });
+          }
+          const read = await m.readStream(contested);
+          expect(types(read)).toEqual(['First', multiOutcome.status === 'fulfilled' ? 'Multi' : 'Single']);
+          if (multiOutcome.status === 'fulfilled') {
+            expect(types(await m.readStream(bystander))).toEqual(['Bystander']);
+          } else {
+            await rejection(m.readStream(bystander), StreamNotFound);
+          }
+          expect(await m.verifyStream(contested)).toMatchObject({ ok: true, events: 2 });
+        }
+      });
+
+      it('serialises concurrent multi-stream appends over the same streams, new or existing', async () => {
+        const m = multi();
+        const a = newStream();
+        const b = newStream();
+        // Neither stream exists yet: all but one of the calls find the other's creation in their way.
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            m.appendToStreams(
+              (i % 2 === 0 ? [a, b] : [b, a]).map((stream) => ({
+                stream,
+                events: [event('N', { i }), event('M', { i })],
+                expectedRevision: 'any' as const,
+              })),
+            ),
+          ),
+        );
+        expect(results.flat()).toHaveLength(16);
+        for (const stream of [a, b]) {
+          const read = await m.readStream(stream);
+          expect(read.map((e) => e.revision)).toEqual(Array.from({ length: 16 }, (_, i) => BigInt(i)));
+          // Each call's two events stay together.
+          for (let i = 0; i < 16; i += 2) expect(read[i]?.data).toEqual(read[i + 1]?.data);
+          expect(await m.verifyStream(stream)).toMatchObject({ ok: true, events: 16 });
+        }
+        const exact = await Promise.allSettled(
+          Array.from({ length: 4 }, (_, i) =>
+            m.appendToStreams(
+              (i % 2 === 0 ? [a, b] : [b, a]).map((stream) => ({
+                stream,
+                events: [event('X', { i })],
+                expectedRevision: 15n,
+              })),
+            ),
+          ),
+        );
+        expect(exact.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const lost of exact.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
+          expect(lost.reason).toBeInstanceOf(WrongExpectedVersion);
+        }
+        expect((await m.readStream(a)).map((e) => e.data)).toEqual(
+          (await m.readStream(b)).map((e) => e.data),
+        );
+      });
+
+      it('reads several streams in one call, each from its revision; a missing one maps to undefined', async () => {
+        const m = multi();
+        const a = newStream();
+        const b = newStream();
+        const short = newStream();
+        const missing = newStream();
+        await m.append(a, [event('A0'), event('A1'), event('A2')], { expectedRevision: 'no-stream' });
+        await m.append(b, [event('B0'), event('B1')], { expectedRevision: 'no-stream' });
+        await m.append(short, [event('S0')], { expectedRevision: 'no-stream' });
+        const read = await m.readStreams([
+          { stream: b },
+          { stream: missing },
+          { stream: a, fromRevision: 1n },
+          { stream: short, fromRevision: 5n },
+        ]);
+        expect([...read.keys()]).toEqual([b, missing, a, short]);
+        expect(types(read.get(b))).toEqual(['B0', 'B1']);
+        expect(read.get(missing)).toBeUndefined();
+        expect(types(read.get(a))).toEqual(['A1', 'A2']);
+        expect(read.get(short)).toEqual([]);
+        expect(read.get(a)).toEqual(await m.readStream(a, { fromRevision: 1n }));
+        expect(read.get(b)).toEqual(await m.readStream(b));
+        expect((await m.readStreams([])).size).toBe(0);
+        expect(
+          (await rejection(m.readStreams([{ stream: a }, { stream: a, fromRevision: 1n }]), InvalidArgument))
+            .message,
+        ).toMatch(/more than once/);
+        await rejection(m.readStreams([{ stream: a }, { stream: 'nodash' }]), InvalidStreamName);
+        await rejection(m.readStreams([{ stream: a, fromRevision: -1n }]), InvalidArgument);
+      });
+
+      it('throws StreamDeleted when one of the streams read is deleted', async () => {
+        const m = multi();
+        const live = newStream();
+        const deleted = newStream();
+        await m.append(live, [event('L0')], { expectedRevision: 'no-stream' });
+        await m.append(deleted, [event('D0')], { expectedRevision: 'no-stream' });
+        await m.deleteStream(deleted);
+        const error = await rejection(m.readStreams([{ stream: live }, { stream: deleted }]), StreamDeleted);
+        expect(error.stream).toBe(deleted);
+      });
+
+      it('upcasts what it reads and appends at the current schema version, as the single-stream calls do', async () => {
+        const upcasting = multi(
+          await open({
+            upcasters: new UpcasterRegistry().register('NoteAdded', 1, (data) => ({
+              text: (data as { body: string }).body,
+            })),
+          }),
+        );
+        const old = newStream();
+        const current = newStream();
+        await upcasting.appendToStreams([
+          {
+            stream: old,
+            events: [event('NoteAdded', { body: 'hello' }, { schemaVersion: 1 })],
+            expectedRevision: 'no-stream',
+          },
+          { stream: current, events: [event('NoteAdded', { text: 'hi' })], expectedRevision: 'no-stream' },
+        ]);
+        const read = await upcasting.readStreams([{ stream: old }, { stream: current }]);
+        expect(read.get(old)?.map((e) => [e.schemaVersion, e.data])).toEqual([[2, { text: 'hello' }]]);
+        expect(read.get(current)?.map((e) => [e.schemaVersion, e.data])).toEqual([[2, { text: 'hi' }]]);
+        expect(read.get(old)).toEqual(await upcasting.readStream(old));
+        expect(await upcasting.verifyStream(old)).toMatchObject({ ok: true, events: 1 });
       });
     });
 

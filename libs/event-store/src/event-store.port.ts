@@ -160,3 +160,44 @@ export interface EventStore {
   /** Stops every subscription and releases the connections the store opened. */
   close(): Promise<void>;
 }
+
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  stream: string;
+  events: readonly NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
+/** One stream of a multi-stream read: its events from `fromRevision` (inclusive; default 0), forwards. */
+export interface StreamRead {
+  stream: string;
+  fromRevision?: bigint;
+}
+
+/**
+ * An event store that can append to several streams atomically and read several streams, each in one
+ * round trip. Optional: the PostgreSQL and in-memory adapters have it, the EventStoreDB adapter has not.
+ */
+export interface MultiStreamEventStore extends EventStore {
+  /**
+   * Appends every stream's batch in one transaction: all or none. Results in request order.
+   * Each stream's expectedRevision is checked as in `append`. A stream may appear only once.
+   * Unlike `append`, a retried call is not recognised as a retry: it fails with WrongExpectedVersion.
+   * @throws WrongExpectedVersion (the first stream, in request order, whose expectation failed; nothing written),
+   *   StreamDeleted, InvalidStreamName, InvalidAppend, EventTooLarge, InvalidArgument (a stream twice, or an
+   *   empty list is fine and returns [])
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
+  /**
+   * Reads each stream forwards from its `fromRevision`, all in one round trip. A stream that does not
+   * exist maps to `undefined`; a deleted stream throws StreamDeleted. A stream may appear only once
+   * (InvalidArgument otherwise).
+   */
+  readStreams(reads: readonly StreamRead[]): Promise<Map<string, RecordedEvent[] | undefined>>;
+}
+
+/** Whether `store` has the multi-stream operations. */
+export function supportsMultiStream(store: EventStore): store is MultiStreamEventStore {
+  const candidate = store as Partial<MultiStreamEventStore>;
+  return typeof candidate.appendToStreams === 'function' && typeof candidate.readStreams === 'function';
+}

@@ -37,13 +37,21 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) throw new TypeError(`non-finite number ${value} has no JSON form`);
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+      // Plain loops and string building: this runs over every event appended and verified.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i += 1) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+        return `${out}]`;
+      }
       const record = value as Record<string, unknown>;
-      const members = Object.keys(record)
-        .sort()
-        .filter((key) => record[key] !== undefined)
-        .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-      return `{${members.join(',')}}`;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) continue;
+        out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+      }
+      return `${out}}`;
     }
     case 'bigint':
     case 'function':
@@ -54,21 +62,45 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`${typeof value} has no JSON form`);
 }
 
+/** The fields of an event's hash with its data and metadata already in canonical JSON. */
+export interface CanonicalHashedFields {
+  streamName: string;
+  revision: bigint;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  /** {@link canonicalJson} of the stored data / metadata. */
+  dataJson: string;
+  metadataJson: string;
+}
+
 /**
  * SHA-256 (lowercase hex) over the UTF-8 bytes of the canonical JSON of
  * `{ prevHash, streamName, revision (decimal string), eventId, type, schemaVersion, data, metadata }`.
  */
 export function computeEventHash(prevHash: string, event: HashedFields): string {
-  const canonical = canonicalJson({
-    prevHash,
+  return hashCanonicalEvent(prevHash, {
     streamName: event.streamName,
-    revision: event.revision.toString(),
+    revision: event.revision,
     eventId: event.eventId,
     type: event.type,
     schemaVersion: event.schemaVersion,
-    data: event.data,
-    metadata: event.metadata,
+    dataJson: canonicalJson(event.data),
+    metadataJson: canonicalJson(event.metadata),
   });
+}
+
+/**
+ * {@link computeEventHash} for an event whose data and metadata are canonical JSON already (an
+ * append prepares them once, and a retry on another head re-hashes without re-encoding them). The
+ * members are written in the key order {@link canonicalJson} sorts them into.
+ */
+export function hashCanonicalEvent(prevHash: string, event: CanonicalHashedFields): string {
+  const canonical =
+    `{"data":${event.dataJson},"eventId":${JSON.stringify(event.eventId)},` +
+    `"metadata":${event.metadataJson},"prevHash":${JSON.stringify(prevHash)},` +
+    `"revision":${JSON.stringify(event.revision.toString())},"schemaVersion":${canonicalJson(event.schemaVersion)},` +
+    `"streamName":${JSON.stringify(event.streamName)},"type":${JSON.stringify(event.type)}}`;
   return crypto.createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 

@@ -4,6 +4,8 @@ import {
   DEFAULT_MAX_EVENT_BYTES,
   idempotentResult,
   prepareAppend,
+  prepareStreamAppends,
+  type AppendRequest,
   type ExistingEvent,
 } from './append-preparation';
 import { ChangeSignal, startCatchUpSubscription } from './catch-up-subscription';
@@ -11,18 +13,25 @@ import { InvalidAppend, StreamDeleted, StreamNotFound } from './errors';
 import type {
   AppendOptions,
   AppendResult,
-  EventStore,
+  MultiStreamEventStore,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
+  StreamRead,
   SubscribeToAllOptions,
   Subscription,
   SubscriptionOptions,
   VerifyResult,
 } from './event-store.port';
 import { ChainVerifier, GENESIS_HASH } from './hash-chain';
-import { normaliseAllRead, normaliseStreamRead, normaliseSubscription } from './read-options';
+import {
+  normaliseAllRead,
+  normaliseStreamRead,
+  normaliseStreamReads,
+  normaliseSubscription,
+} from './read-options';
 import { assertCategory, assertStreamName } from './stream-name';
 import type { UpcasterRegistry } from './upcasters';
 
@@ -50,7 +59,7 @@ interface StreamState {
  * The event store in memory, for unit tests of deciders and handlers only: same semantics, same
  * validation and the same hash chain as the durable adapters, nothing survives the process.
  */
-export class InMemoryEventStore implements EventStore {
+export class InMemoryEventStore implements MultiStreamEventStore {
   private readonly streams = new Map<string, StreamState>();
   private readonly log: StoredEvent[] = [];
   private readonly byId = new Map<string, StoredEvent>();
@@ -90,37 +99,53 @@ export class InMemoryEventStore implements EventStore {
           `event ${existing[0]?.eventId} is already stored`,
         );
       }
-      const recordedAt = new Date();
-      const recorded = chainEvents(request, currentRevision, state?.lastHash ?? GENESIS_HASH).map(
-        (event, index): StoredEvent => ({
-          eventId: event.eventId,
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          data: event.data,
-          metadata: event.metadata,
-          dataJson: event.dataJson,
-          metadataJson: event.metadataJson,
-          streamName: stream,
-          revision: event.revision,
-          globalPosition: BigInt(this.log.length + index + 1),
-          recordedAt,
-          prevHash: event.prevHash,
-          hash: event.hash,
-        }),
-      );
-      const target = state ?? { revision: -1n, lastHash: GENESIS_HASH, deleted: false, events: [] };
-      for (const event of recorded) {
-        target.events.push(event);
-        this.log.push(event);
-        this.byId.set(event.eventId, event);
-      }
-      const last = recorded[recorded.length - 1];
-      if (!last) throw new InvalidAppend(stream, 'empty-batch', 'an append needs at least one event');
-      target.revision = last.revision;
-      target.lastHash = last.hash;
-      this.streams.set(stream, target);
+      const result = this.write(request, state);
       this.signal.notify();
-      return { nextExpectedRevision: last.revision, position: last.globalPosition };
+      return result;
+    });
+  }
+
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    // Synchronous below as in append: every stream is checked before the first event is written.
+    return Promise.resolve().then(() => {
+      const requests = prepareStreamAppends(appends, {
+        maxEventBytes: this.maxEventBytes,
+        upcasters: this.upcasters,
+      });
+      const states = requests.map((request) => {
+        const state = this.streams.get(request.stream);
+        if (state?.deleted) throw new StreamDeleted(request.stream);
+        assertExpectedRevision(request, state?.revision ?? -1n);
+        return state;
+      });
+      for (const request of requests) {
+        const stored = request.events.find((event) => this.byId.has(event.eventId));
+        if (stored) {
+          throw new InvalidAppend(
+            request.stream,
+            'duplicate-event-id',
+            `event ${stored.eventId} is already stored`,
+          );
+        }
+      }
+      const results = requests.map((request, index) => this.write(request, states[index]));
+      if (results.length > 0) this.signal.notify();
+      return results;
+    });
+  }
+
+  readStreams(reads: readonly StreamRead[]): Promise<Map<string, RecordedEvent[] | undefined>> {
+    return Promise.resolve().then(() => {
+      const result = new Map<string, RecordedEvent[] | undefined>();
+      for (const { stream, fromRevision } of normaliseStreamReads(reads)) {
+        const state = this.streams.get(stream);
+        if (state?.deleted) throw new StreamDeleted(stream);
+        result.set(
+          stream,
+          state?.events.filter((event) => event.revision >= fromRevision).map((event) => this.present(event)),
+        );
+      }
+      return result;
     });
   }
 
@@ -197,6 +222,42 @@ export class InMemoryEventStore implements EventStore {
 
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+  }
+
+  /** Chains a checked request onto its stream (`state`, undefined for a new one) and the global log. */
+  private write(request: AppendRequest, state: StreamState | undefined): AppendResult {
+    const recordedAt = new Date();
+    const recorded = chainEvents(request, state?.revision ?? -1n, state?.lastHash ?? GENESIS_HASH).map(
+      (event, index): StoredEvent => ({
+        eventId: event.eventId,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        data: event.data,
+        metadata: event.metadata,
+        dataJson: event.dataJson,
+        metadataJson: event.metadataJson,
+        streamName: request.stream,
+        revision: event.revision,
+        globalPosition: BigInt(this.log.length + index + 1),
+        recordedAt,
+        prevHash: event.prevHash,
+        hash: event.hash,
+      }),
+    );
+    const last = recorded[recorded.length - 1];
+    if (!last) {
+      throw new InvalidAppend(request.stream, 'empty-batch', 'an append needs at least one event');
+    }
+    const target = state ?? { revision: -1n, lastHash: GENESIS_HASH, deleted: false, events: [] };
+    for (const event of recorded) {
+      target.events.push(event);
+      this.log.push(event);
+      this.byId.set(event.eventId, event);
+    }
+    target.revision = last.revision;
+    target.lastHash = last.hash;
+    this.streams.set(request.stream, target);
+    return { nextExpectedRevision: last.revision, position: last.globalPosition };
   }
 
   private liveStream(stream: string): StreamState {

@@ -9,15 +9,19 @@ export type {
   EventStore,
   ExpectedRevision,
   JsonValue,
+  MultiStreamEventStore,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
+  StreamRead,
   SubscribeToAllOptions,
   Subscription,
   SubscriptionOptions,
   VerifyResult,
 } from './event-store.port';
+export { supportsMultiStream } from './event-store.port';
 export {
   EventStoreError,
   EventTooLarge,

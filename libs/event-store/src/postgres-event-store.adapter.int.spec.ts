@@ -1,7 +1,13 @@
 import crypto from 'node:crypto';
-import { Pool } from 'pg';
-import { createIsolatedDatabase, type IsolatedDatabase } from '@handoff/testing';
-import { StoreFailure } from './errors';
+import { type Pool, type PoolClient } from 'pg';
+import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
+import {
+  InvalidArgument,
+  InvalidStreamName,
+  StoreFailure,
+  StreamDeleted,
+  WrongExpectedVersion,
+} from './errors';
 import {
   contractMetadata,
   eventStoreContract,
@@ -19,9 +25,7 @@ const stores: PostgresEventStore[] = [];
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('event-store');
-  pool = new Pool({ connectionString: database.url, max: 12 });
-  // A server-side end of an idle pooled connection is not a test failure: the next query reports it.
-  pool.on('error', () => undefined);
+  pool = testPool(database.url, { max: 12 });
 });
 
 afterAll(async () => {
@@ -31,7 +35,9 @@ afterAll(async () => {
 });
 
 /** A store in a schema of its own, so global reads see only one test's events. */
-async function makePostgresStore(options: ContractStoreOptions & { pollIntervalMs?: number } = {}) {
+async function makePostgresStore(
+  options: ContractStoreOptions & { pollIntervalMs?: number; connection?: Pool } = {},
+) {
   const schema = `es_${crypto.randomBytes(5).toString('hex')}`;
   const store = new PostgresEventStore({ connection: pool, schema, pollIntervalMs: 100, ...options });
   await store.init();
@@ -43,6 +49,14 @@ eventStoreContract('PostgreSQL', async (options) => (await makePostgresStore(opt
 
 const event = (type: string, data: unknown = {}): NewEvent => ({ type, data, metadata: contractMetadata() });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+}
 
 describe('PostgreSQL adapter', () => {
   it('migrates idempotently and records the schema version', async () => {
@@ -79,6 +93,38 @@ describe('PostgreSQL adapter', () => {
     const events = await first.readStream('ticket-shared');
     expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 31 }, (_, i) => BigInt(i)));
     expect(await second.verifyStream('ticket-shared')).toMatchObject({ ok: true, events: 31 });
+  });
+
+  it('appends a first event without reading the head, and still refuses a stream that exists', async () => {
+    const { store: first, schema } = await makePostgresStore();
+    // A second process: no cached heads, so its no-stream appends go straight to the conditional upsert.
+    const second = new PostgresEventStore({ connection: pool, schema });
+    stores.push(second);
+    const retried = { ...event('Created'), eventId: crypto.randomUUID() };
+    const created = await first.append('ticket-once', [retried], { expectedRevision: 'no-stream' });
+    // The same event ids again are a retry (same result), anything else a conflict with the real head.
+    expect(await second.append('ticket-once', [retried], { expectedRevision: 'no-stream' })).toEqual(created);
+    await expect(
+      second.append('ticket-once', [event('Other')], { expectedRevision: 'no-stream' }),
+    ).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION', actualRevision: 0n });
+    // Of concurrent first appends from two processes exactly one creates the stream.
+    const racing = await Promise.allSettled(
+      [first, second, first, second].map((writer, i) =>
+        writer.append('ticket-race', [event('First', { i })], { expectedRevision: 'no-stream' }),
+      ),
+    );
+    expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const lost of racing.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+      expect(lost.reason).toBeInstanceOf(WrongExpectedVersion);
+    }
+    // A deleted stream stays deleted for a writer that never saw it.
+    await first.deleteStream('ticket-once');
+    const third = new PostgresEventStore({ connection: pool, schema });
+    stores.push(third);
+    await expect(
+      third.append('ticket-once', [event('Again')], { expectedRevision: 'no-stream' }),
+    ).rejects.toBeInstanceOf(StreamDeleted);
+    expect(await second.verifyStream('ticket-race')).toMatchObject({ ok: true, events: 1 });
   });
 
   it('never skips an event of a transaction that commits after later ones (out-of-order commit)', async () => {
@@ -152,6 +198,235 @@ describe('PostgreSQL adapter', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     await sub.stop();
     expect(sub.events.map((e) => e.type)).toEqual(['Held']);
+  });
+
+  it('keeps delivering after its LISTEN connection is terminated, and closes cleanly afterwards', async () => {
+    const { store, schema } = await makePostgresStore();
+    const sub = recordSubscription((o) => store.subscribeToAll(o));
+    await sub.caughtUp();
+    const listening = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = $1`,
+          [`LISTEN "${schema}_events"`],
+        )
+      ).rows.map((row) => row.pid);
+    await waitFor(async () => (await listening()).length === 1);
+    const [pid] = await listening();
+    // The backend ends with a FATAL error message and then the socket closes.
+    await pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    await waitFor(async () => !(await listening()).includes(pid!));
+    await store.append('ticket-after-listener', [event('After')], { expectedRevision: 'no-stream' });
+    await sub.receive(1);
+    // A new listener replaces the lost one, so later appends wake the subscription again.
+    await waitFor(async () => (await listening()).length === 1);
+    await sub.stop();
+    await store.close();
+    expect(sub.errors).toEqual([]);
+    expect(sub.events.map((e) => e.type)).toEqual(['After']);
+  });
+
+  describe('multi-stream', () => {
+    it('checks against the stored heads, not a cached head another process made stale', async () => {
+      const { store: first, schema } = await makePostgresStore();
+      const second = new PostgresEventStore({ connection: pool, schema });
+      stores.push(second);
+      // first caches ticket-stale at revision 0; second moves it to 1 behind its back.
+      await first.append('ticket-stale', [event('A0')], { expectedRevision: 'no-stream' });
+      await second.append('ticket-stale', [event('A1')], { expectedRevision: 0n });
+      await expect(
+        first.appendToStreams([
+          { stream: 'ticket-other', events: [event('O0')], expectedRevision: 'no-stream' },
+          { stream: 'ticket-stale', events: [event('Stale')], expectedRevision: 0n },
+        ]),
+      ).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION', stream: 'ticket-stale', actualRevision: 1n });
+      const [, stale] = await first.appendToStreams([
+        { stream: 'ticket-other', events: [event('O0')], expectedRevision: 'no-stream' },
+        { stream: 'ticket-stale', events: [event('A2')], expectedRevision: 'any' },
+      ]);
+      expect(stale?.nextExpectedRevision).toBe(2n);
+      // The call left first's cache at the new head: an exact single append on top of it succeeds.
+      await first.append('ticket-stale', [event('A3')], { expectedRevision: 2n });
+      expect((await second.readStream('ticket-stale')).map((e) => e.type)).toEqual(['A0', 'A1', 'A2', 'A3']);
+      expect(await second.verifyStream('ticket-stale')).toMatchObject({ ok: true, events: 4 });
+      expect((await first.readStream('ticket-other')).map((e) => e.type)).toEqual(['O0']);
+    });
+
+    it('checks again when another writer creates one of its new streams while it runs', async () => {
+      const { store: first, schema } = await makePostgresStore();
+      const second = new PostgresEventStore({ connection: pool, schema });
+      stores.push(second);
+      const createdElsewhere = async (
+        call: (stream: string) => Promise<unknown>,
+      ): Promise<PromiseSettledResult<unknown>> => {
+        const stream = `ticket-${crypto.randomUUID()}`;
+        const held: PoolClient = await pool.connect();
+        try {
+          await held.query('BEGIN');
+          await second.appendWithinTransaction(held, stream, [event('Elsewhere')], {
+            expectedRevision: 'no-stream',
+          });
+          // The multi-stream append does not see the uncommitted row, takes the stream for new and
+          // waits on the primary key until the other transaction ends.
+          const pending = Promise.allSettled([call(stream)]);
+          await waitFor(async () => {
+            const { rows } = await pool.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+            );
+            return (rows[0]?.n ?? 0) > 0;
+          });
+          await held.query('COMMIT');
+          const [outcome] = await pending;
+          if (!outcome) throw new Error('no outcome');
+          return outcome;
+        } finally {
+          held.release();
+        }
+      };
+      const exact = await createdElsewhere((stream) =>
+        first.appendToStreams([
+          { stream: 'ticket-bystander', events: [event('B0')], expectedRevision: 'any' },
+          { stream, events: [event('Mine')], expectedRevision: 'no-stream' },
+        ]),
+      );
+      expect(exact).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'WRONG_EXPECTED_VERSION', actualRevision: 0n },
+      });
+      await expect(first.readStream('ticket-bystander')).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
+      // Only new streams: the one-statement append, which waits on the primary key the same way.
+      const bystander = `ticket-${crypto.randomUUID()}`;
+      const allNew = await createdElsewhere((stream) =>
+        first.appendToStreams([
+          { stream: bystander, events: [event('B0')], expectedRevision: 'no-stream' },
+          { stream, events: [event('Mine')], expectedRevision: 'no-stream' },
+        ]),
+      );
+      expect(allNew).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'WRONG_EXPECTED_VERSION', actualRevision: 0n },
+      });
+      await expect(first.readStream(bystander)).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
+      let created = '';
+      const any = await createdElsewhere((stream) => {
+        created = stream;
+        return first.appendToStreams([{ stream, events: [event('Mine')], expectedRevision: 'any' }]);
+      });
+      expect(any).toMatchObject({ status: 'fulfilled', value: [{ nextExpectedRevision: 1n }] });
+      expect((await first.readStream(created)).map((e) => e.type)).toEqual(['Elsewhere', 'Mine']);
+      expect(await first.verifyStream(created)).toMatchObject({ ok: true, events: 2 });
+    });
+
+    it('appends in one statement on heads it knows, in four when it must read them, and reads in one', async () => {
+      const counted = testPool(database.url, { max: 2 });
+      const statements: string[] = [];
+      counted.on('connect', (client) => {
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as { query: unknown }).query = (...args: unknown[]) => {
+          const [first] = args;
+          const text = typeof first === 'string' ? first : (first as { text: string }).text;
+          // The wake-up NOTIFY of other processes is sent after the append returns, on its own.
+          if (!text.includes('pg_notify')) statements.push(text);
+          return query(...args);
+        };
+      });
+      const { store, schema } = await makePostgresStore({ connection: counted });
+      const other = new PostgresEventStore({ connection: counted, schema });
+      const counting = async (work: () => Promise<unknown>): Promise<number> => {
+        statements.length = 0;
+        await work();
+        return statements.length;
+      };
+      try {
+        await store.append('ticket-0', [event('Existing')], { expectedRevision: 'no-stream' });
+        for (const count of [1, 3, 12]) {
+          const streams = Array.from({ length: count }, (_, i) => `ticket-${count}-${i}`);
+          // New streams, and then the heads this store wrote: nothing to read, one statement.
+          const created = await counting(() =>
+            store.appendToStreams(
+              streams.map((stream) => ({
+                stream,
+                events: [event('A'), event('B')],
+                expectedRevision: 'no-stream',
+              })),
+            ),
+          );
+          expect(created).toBe(1);
+          const extended = await counting(() =>
+            store.appendToStreams([
+              ...streams.map((stream) => ({ stream, events: [event('C')], expectedRevision: 1n })),
+              { stream: 'ticket-0', events: [event('D')], expectedRevision: 'any' as const },
+            ]),
+          );
+          expect(extended).toBe(1);
+          let read = new Map<string, unknown[] | undefined>();
+          expect(
+            await counting(
+              async () => (read = await store.readStreams(streams.map((stream) => ({ stream })))),
+            ),
+          ).toBe(1);
+          expect([...read.values()].every((events) => events?.length === 3)).toBe(true);
+        }
+        // A head another store never saw is locked and read first: BEGIN, heads, write, COMMIT.
+        const unknown = await counting(() =>
+          other.appendToStreams([
+            { stream: 'ticket-1-0', events: [event('Other')], expectedRevision: 'any' },
+          ]),
+        );
+        expect(unknown).toBe(4);
+        // This store's head of that stream is stale now: the one statement writes nothing, and the
+        // locked path appends on the stored head.
+        const stale = await counting(() =>
+          store.appendToStreams([{ stream: 'ticket-1-0', events: [event('Mine')], expectedRevision: 'any' }]),
+        );
+        expect(stale).toBe(5);
+        expect((await store.readStream('ticket-1-0')).map((e) => e.type)).toEqual([
+          'A',
+          'B',
+          'C',
+          'Other',
+          'Mine',
+        ]);
+        expect(await store.verifyStream('ticket-1-0')).toMatchObject({ ok: true, events: 5 });
+        // Every event of a call shares its transaction id, as a single append's events do, so global
+        // reads order and hold them back together.
+        const { rows: perCall } = await counted.query<{ n: number }>(
+          `SELECT count(DISTINCT transaction_id)::int AS n FROM "${schema}".events WHERE stream_name LIKE 'ticket-%'`,
+        );
+        // The first single append, two calls per count, the other store's call and the stale one.
+        expect(perCall[0]?.n).toBe(9);
+      } finally {
+        await Promise.all([store.close(), other.close()]);
+        await counted.end();
+      }
+    });
+
+    it('refuses bad input before any I/O', async () => {
+      const unreachable = new PostgresEventStore({ connection: 'postgresql://nobody@127.0.0.1:1/none' });
+      const part = (stream: string) => ({ stream, events: [event('A')], expectedRevision: 'any' as const });
+      try {
+        await expect(unreachable.appendToStreams([part('ticket-1'), part('nodash')])).rejects.toBeInstanceOf(
+          InvalidStreamName,
+        );
+        await expect(
+          unreachable.appendToStreams([part('ticket-1'), part('ticket-1')]),
+        ).rejects.toBeInstanceOf(InvalidArgument);
+        await expect(
+          unreachable.appendToStreams([part('ticket-1'), { ...part('ticket-2'), events: [] }]),
+        ).rejects.toMatchObject({ code: 'INVALID_APPEND', reason: 'empty-batch' });
+        await expect(
+          unreachable.readStreams([{ stream: 'ticket-1' }, { stream: 'ticket-1' }]),
+        ).rejects.toBeInstanceOf(InvalidArgument);
+        expect(await unreachable.appendToStreams([])).toEqual([]);
+        expect((await unreachable.readStreams([])).size).toBe(0);
+        // Only well-formed calls reach the (unreachable) database.
+        await expect(unreachable.appendToStreams([part('ticket-1')])).rejects.toBeInstanceOf(StoreFailure);
+        await expect(unreachable.readStreams([{ stream: 'ticket-1' }])).rejects.toBeInstanceOf(StoreFailure);
+      } finally {
+        await unreachable.close();
+      }
+    });
   });
 
   describe('tamper evidence: verifyStream over rows edited in the database', () => {

@@ -5,7 +5,9 @@ import {
   DEFAULT_MAX_EVENT_BYTES,
   idempotentResult,
   prepareAppend,
+  prepareStreamAppends,
   type AppendRequest,
+  type ChainedEvent,
   type ExistingEvent,
 } from './append-preparation';
 import { ChangeSignal, startCatchUpSubscription } from './catch-up-subscription';
@@ -14,11 +16,13 @@ import type {
   AppendOptions,
   AppendResult,
   EventMetadata,
-  EventStore,
+  MultiStreamEventStore,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
+  StreamRead,
   SubscribeToAllOptions,
   Subscription,
   SubscriptionOptions,
@@ -26,8 +30,18 @@ import type {
 } from './event-store.port';
 import { ChainVerifier } from './hash-chain';
 import { GENESIS_HASH } from './hash-chain';
-import { EVENT_ID_CONSTRAINT, migrate } from './postgres-migrations';
-import { normaliseAllRead, normaliseStreamRead, normaliseSubscription } from './read-options';
+import {
+  EVENT_ID_CONSTRAINT,
+  migrate,
+  STREAM_NAME_CONSTRAINT,
+  STREAM_REVISION_CONSTRAINT,
+} from './postgres-migrations';
+import {
+  normaliseAllRead,
+  normaliseStreamRead,
+  normaliseStreamReads,
+  normaliseSubscription,
+} from './read-options';
 import { assertCategory, assertStreamName } from './stream-name';
 import type { UpcasterRegistry } from './upcasters';
 
@@ -58,7 +72,6 @@ export interface PostgresEventStoreOptions {
   upcasters?: UpcasterRegistry;
 }
 
-/** The position in the global order: transaction id first, then global position. */
 /** How often an append re-reads a head that moved under it before giving up. */
 const MAX_HEAD_RETRIES = 20;
 const HEAD_CACHE_SIZE = 10_000;
@@ -69,15 +82,100 @@ interface StreamHead {
   deleted: boolean;
 }
 
+/** The head of a stream without events. */
+const NO_STREAM_HEAD: StreamHead = Object.freeze({ revision: -1n, hash: GENESIS_HASH, deleted: false });
+
+/** What the multi-stream append statement answers: `ok`, and the last position of each stream. */
+interface MultiAppendRow {
+  ok: boolean;
+  stream_name: string | null;
+  position: string | null;
+}
+
+/** One stream's part of a multi-stream append, chained on the head it expects to find. */
+interface PlannedAppend {
+  request: AppendRequest;
+  /** Whether the stream's row existed (and is locked); otherwise the write inserts it. */
+  existed: boolean;
+  chained: ChainedEvent[];
+  last: ChainedEvent;
+  /** The head the events were chained on. */
+  head: StreamHead;
+}
+
+/** Parameters $1–$14 of the multi-stream append statement: the new heads, then every event. */
+function appendStreamsValues(planned: readonly PlannedAppend[]): unknown[] {
+  const events = planned.flatMap((plan) => plan.chained);
+  return [
+    planned.map((plan) => plan.request.stream),
+    planned.map((plan) => plan.request.category),
+    planned.map((plan) => plan.last.revision.toString()),
+    planned.map((plan) => plan.last.hash),
+    planned.map((plan) => plan.existed),
+    events.map((event) => event.streamName),
+    events.map((event) => event.revision.toString()),
+    events.map((event) => event.eventId),
+    events.map((event) => event.type),
+    events.map((event) => event.schemaVersion),
+    events.map((event) => event.dataJson),
+    events.map((event) => event.metadataJson),
+    events.map((event) => event.prevHash),
+    events.map((event) => event.hash),
+  ];
+}
+
+/** Each planned append with its result, from the statement's last position per stream. */
+function withPositions(
+  planned: readonly PlannedAppend[],
+  rows: readonly { stream_name: string | null; position: string | null }[],
+): (PlannedAppend & { result: AppendResult })[] {
+  const positions = new Map(rows.map((row) => [row.stream_name, row.position]));
+  return planned.map((plan) => {
+    const position = positions.get(plan.request.stream);
+    if (position === undefined || position === null) {
+      throw new StoreFailure(`the multi-stream append returned no position for "${plan.request.stream}"`);
+    }
+    return { ...plan, result: { nextExpectedRevision: plan.last.revision, position: BigInt(position) } };
+  });
+}
+
 type AppendOutcome =
   | { kind: 'appended'; result: AppendResult; head: StreamHead }
   | { kind: 'done'; result: AppendResult }
   | { kind: 'moved' };
 
+/** The position in the global order: transaction id first, then global position. */
 interface Cursor {
   xid: string;
   position: string;
 }
+
+/** A page of the global order: its events, the cursor after it, and what lies beyond. */
+interface Fetched {
+  events: RecordedEvent[];
+  cursor: Cursor;
+  /** Fewer rows than asked for were deliverable. */
+  caughtUp: boolean;
+  /** Rows after the page exist that a transaction still running (or just ended) holds back. */
+  heldBack: boolean;
+}
+
+/**
+ * Whether rows after the cursor ($1, $2) belong to transactions not yet below the snapshot's
+ * oldest running one: such rows sort after every deliverable row (the order is transaction first).
+ * Only the last row in that order needs looking at: it has the highest transaction id, so if it is
+ * not such a row, none is. One step down the index, however long the log (an EXISTS over the range
+ * would be planned as a scan that reads every row when, as usual, nothing is held back).
+ */
+const HELD_BACK_SQL = (schema: string): string =>
+  `SELECT EXISTS (
+     SELECT 1 FROM (
+       SELECT transaction_id, global_position FROM ${schema}.events
+        ORDER BY transaction_id DESC, global_position DESC LIMIT 1
+     ) last
+      WHERE (last.transaction_id, last.global_position) > ($1::xid8, $2::bigint)
+        AND last.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+   )`;
 
 interface EventRow {
   global_position: string;
@@ -103,10 +201,13 @@ interface EventRow {
  * that commits late therefore becomes visible at the end of the order, never behind a checkpoint.
  * The cost: a long-running transaction anywhere in the cluster holds back global reads until it ends.
  *
+ * Multi-stream appends lock the heads of every existing stream of the call (in name order, so two
+ * of them cannot deadlock) and write all heads and events in one transaction.
+ *
  * Live subscriptions wake up on LISTEN/NOTIFY and also poll, so a lost notification only delays them.
  * Call {@link PostgresEventStore.init} once before use.
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements MultiStreamEventStore {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly schema: string;
@@ -158,7 +259,14 @@ export class PostgresEventStore implements EventStore {
 
   async append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult> {
     const request = this.prepare(stream, events, options);
-    let head = this.heads.get(request.stream) ?? (await this.readHead(this.pool, request.stream));
+    // A stream expected not to exist needs no read of its head: the append's conditional upsert
+    // creates it, or matches nothing when it exists after all (then its head is read below and the
+    // expectation fails as usual). One round trip for every first event of a stream.
+    let head =
+      this.heads.get(request.stream) ??
+      (options.expectedRevision === 'no-stream'
+        ? NO_STREAM_HEAD
+        : await this.readHead(this.pool, request.stream));
     for (let attempt = 0; ; attempt += 1) {
       const outcome = await this.tryAppend(this.pool, request, head);
       if (outcome.kind === 'appended') {
@@ -207,6 +315,32 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    const requests = prepareStreamAppends(appends, {
+      maxEventBytes: this.maxEventBytes,
+      upcasters: this.upcasters,
+    });
+    if (requests.length === 0) return [];
+    const known = this.planOnKnownHeads(requests);
+    if (known) {
+      const written = await this.tryAppendOnKnownHeads(known);
+      if (written) return this.appendedToStreams(written);
+      // A cached head was stale, or a stream expected to be new exists: decide on the stored heads.
+      for (const request of requests) this.heads.delete(request.stream);
+    }
+    for (let attempt = 0; ; attempt += 1) {
+      const written = await this.tryAppendToStreams(requests);
+      if (written) return this.appendedToStreams(written);
+      // A stream that had no row when the heads were locked was created by another writer since:
+      // nothing was written, and the next attempt locks its head and checks against it.
+      if (attempt >= MAX_HEAD_RETRIES) {
+        throw new StoreFailure(
+          `streams kept being created by other writers during ${MAX_HEAD_RETRIES} multi-stream append attempts`,
+        );
+      }
+    }
+  }
+
   async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     assertStreamName(stream);
     const read = normaliseStreamRead(options);
@@ -231,6 +365,38 @@ export class PostgresEventStore implements EventStore {
       .map(this.toRecorded);
   }
 
+  async readStreams(reads: readonly StreamRead[]): Promise<Map<string, RecordedEvent[] | undefined>> {
+    const normalised = normaliseStreamReads(reads);
+    const result = new Map<string, RecordedEvent[] | undefined>();
+    if (normalised.length === 0) return result;
+    const { rows } = await this.query<
+      { requested: string; deleted: boolean | null } & (EventRow | { [K in keyof EventRow]: null })
+    >(
+      `SELECT r.name AS requested, s.deleted, e.*
+         FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r(name, from_revision, ord)
+         LEFT JOIN ${this.schema}.streams s ON s.name = r.name
+         LEFT JOIN LATERAL (
+           SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events ev
+            WHERE ev.stream_name = s.name AND NOT s.deleted AND ev.revision >= r.from_revision
+            ORDER BY ev.revision
+         ) e ON true
+        ORDER BY r.ord, e.revision`,
+      [normalised.map((read) => read.stream), normalised.map((read) => read.fromRevision.toString())],
+    );
+    // Rows come in request order, at least one per requested stream (the joins are outer).
+    for (const row of rows) {
+      if (row.deleted === null) {
+        result.set(row.requested, undefined);
+        continue;
+      }
+      if (row.deleted) throw new StreamDeleted(row.requested);
+      const events = result.get(row.requested) ?? [];
+      result.set(row.requested, events);
+      if (row.global_position !== null) events.push(this.toRecorded(row));
+    }
+    return result;
+  }
+
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     const { fromPosition, maxCount } = normaliseAllRead(options);
     const cursor = await this.cursorAt(fromPosition);
@@ -246,13 +412,13 @@ export class PostgresEventStore implements EventStore {
           return this.cursorAt(fromPosition);
         },
         fetch: async (cursor) => {
-          const batch = await this.fetchAfter(cursor, SUBSCRIPTION_BATCH, streamPrefixes);
+          const { heldBack, ...batch } = await this.fetchAfter(cursor, SUBSCRIPTION_BATCH, streamPrefixes);
           if (!batch.caughtUp) return batch;
           if (!this.listener) void this.ensureListener().catch(() => undefined);
           // Events committed behind a transaction still running elsewhere are held back until it
           // ends, and their NOTIFY has already been spent: say so, so the loop polls again soon
           // instead of waiting for the next append or the poll interval.
-          return { ...batch, heldBack: await this.hasHeldBackEvents(batch.cursor) };
+          return { ...batch, heldBack };
         },
         signal: this.signal,
         pollIntervalMs: this.pollIntervalMs,
@@ -345,7 +511,7 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  /** The stream's head as stored now (revision -1 and the genesis hash when it has no events). */
+  /** The stream's head as stored now ({@link NO_STREAM_HEAD} when it has no events). */
   private async readHead(db: Pool | PoolClient, stream: string): Promise<StreamHead> {
     try {
       const { rows } = await db.query<{ revision: string; last_hash: string; deleted: boolean }>({
@@ -356,7 +522,7 @@ export class PostgresEventStore implements EventStore {
       const row = rows[0];
       return row
         ? { revision: BigInt(row.revision), hash: row.last_hash, deleted: row.deleted }
-        : { revision: -1n, hash: GENESIS_HASH, deleted: false };
+        : NO_STREAM_HEAD;
     } catch (error) {
       throw translate(error);
     }
@@ -451,6 +617,232 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  private appendedToStreams(written: readonly (PlannedAppend & { result: AppendResult })[]): AppendResult[] {
+    for (const { request, last } of written) {
+      this.rememberHead(request.stream, { revision: last.revision, hash: last.hash, deleted: false });
+    }
+    this.announce();
+    return written.map(({ result }) => result);
+  }
+
+  /**
+   * The plan of a multi-stream append when every head is known without reading it: from this
+   * store's cache, or, for a stream expected not to exist, the empty head. Undefined when a head is
+   * unknown or the known heads already fail an expectation (the locked path then decides, and
+   * reports).
+   */
+  private planOnKnownHeads(requests: readonly AppendRequest[]): PlannedAppend[] | undefined {
+    const planned: PlannedAppend[] = [];
+    for (const request of requests) {
+      const cached = this.heads.get(request.stream);
+      if (!cached && request.expectedRevision !== 'no-stream') return undefined;
+      const head = cached ?? NO_STREAM_HEAD;
+      if (head.deleted) return undefined;
+      try {
+        assertExpectedRevision(request, head.revision);
+      } catch {
+        return undefined;
+      }
+      const chained = chainEvents(request, head.revision, head.hash);
+      const last = chained[chained.length - 1];
+      if (!last) return undefined;
+      planned.push({ request, existed: cached !== undefined, chained, last, head });
+    }
+    return planned;
+  }
+
+  /**
+   * The write of every multi-stream append (parameters: {@link appendStreamsValues}, then the heads
+   * the events were chained on): every head and every event. With `lock-and-check` it first locks
+   * the rows of the streams (in name order, the order every multi-stream append locks in) and
+   * writes only if every locked head is the one the events were chained on and no stream expected
+   * to be new has a row (`ok` false: nothing was written). The events are inserted in request
+   * order, then batch order, so their global positions (and the global order, all of them sharing
+   * one transaction id) follow the request.
+   *
+   * Not prepared by name: a named statement soon runs on a generic plan made while the tables were
+   * small (sequential scans of `streams`, kept as the table grows); planned on each call, it looks
+   * up the heads of the streams named by the index.
+   */
+  private multiAppendStatement(
+    planned: readonly PlannedAppend[],
+    heads: 'lock-and-check' | 'locked-already',
+  ): { text: string; values: unknown[] } {
+    // Heads locked by an earlier statement of the transaction are not locked again: rows committed
+    // since then would be locked after the others, out of name order, and two appends could then
+    // wait for each other.
+    const checked =
+      heads === 'locked-already'
+        ? `checked AS (SELECT true AS ok)`
+        : `locked AS (
+         SELECT name, revision, last_hash, deleted FROM ${this.schema}.streams
+          WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE
+       ), checked AS (
+         SELECT coalesce(bool_and(CASE WHEN h.existed
+                                       THEN l.revision = h.prev_revision AND l.last_hash = h.prev_hash AND NOT l.deleted
+                                       ELSE l.name IS NULL END), false) AS ok
+           FROM head h LEFT JOIN locked l ON l.name = h.name
+       )`;
+    return {
+      text: `WITH head AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::boolean[], $15::bigint[], $16::text[])
+           AS h(name, category, revision, last_hash, existed, prev_revision, prev_hash)
+       ), ${checked}, moved AS (
+         UPDATE ${this.schema}.streams s
+            SET revision = head.revision, last_hash = head.last_hash, updated_at = now()
+           FROM head
+          WHERE s.name = head.name AND head.existed AND (SELECT ok FROM checked)
+       ), created AS (
+         INSERT INTO ${this.schema}.streams (name, category, revision, last_hash)
+         SELECT name, category, revision, last_hash FROM head WHERE NOT existed AND (SELECT ok FROM checked)
+          ORDER BY name
+       ), ins AS (
+         INSERT INTO ${this.schema}.events
+           (stream_name, revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
+         SELECT b.stream_name, b.revision, b.event_id, b.type, b.schema_version, b.data::jsonb, b.metadata::jsonb,
+                b.prev_hash, b.hash
+           FROM unnest($6::text[], $7::bigint[], $8::uuid[], $9::text[], $10::int[], $11::text[], $12::text[],
+                       $13::text[], $14::text[])
+                WITH ORDINALITY AS b(stream_name, revision, event_id, type, schema_version, data, metadata,
+                                     prev_hash, hash, ord)
+          WHERE (SELECT ok FROM checked)
+          ORDER BY b.ord
+         RETURNING stream_name, global_position
+       )
+       SELECT checked.ok, i.stream_name, i.position
+         FROM checked
+         LEFT JOIN (SELECT stream_name, max(global_position)::text AS position FROM ins GROUP BY stream_name) i
+           ON true`,
+      values: [
+        ...appendStreamsValues(planned),
+        planned.map((plan) => plan.head.revision.toString()),
+        planned.map((plan) => plan.head.hash),
+      ],
+    };
+  }
+
+  /**
+   * A multi-stream append on heads known beforehand, in one statement (one round trip, its own
+   * transaction): it locks the rows of the streams (in name order, like every multi-stream append),
+   * and writes heads and events only if every locked head is the one the events were chained on and
+   * no stream expected to be new has a row. Undefined when that check fails or a stream was created
+   * meanwhile: then nothing was written.
+   */
+  private async tryAppendOnKnownHeads(
+    planned: readonly PlannedAppend[],
+  ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
+    let rows: MultiAppendRow[];
+    try {
+      ({ rows } = await this.pool.query<MultiAppendRow>(
+        this.multiAppendStatement(planned, 'lock-and-check'),
+      ));
+    } catch (error) {
+      // A stream created by another writer since (its name or first revision taken), or an event id
+      // stored before: the statement wrote nothing, and the locked path finds out which it was.
+      if (
+        isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
+        isUniqueViolation(error, STREAM_REVISION_CONSTRAINT) ||
+        isUniqueViolation(error, EVENT_ID_CONSTRAINT)
+      ) {
+        return undefined;
+      }
+      throw translate(error);
+    }
+    if (!rows[0]?.ok) return undefined;
+    return withPositions(planned, rows);
+  }
+
+  /**
+   * One attempt at a multi-stream append, on one connection in four round trips whatever the number
+   * of streams: BEGIN; lock the rows of the streams that exist (in name order, the order every
+   * multi-stream append locks in) and check every expectation against them; write every head and
+   * every event in {@link multiAppendStatement}; COMMIT. Streams without a row are inserted by that
+   * statement, so another writer creating one in between makes it fail on a unique key (the
+   * stream's name or its first revision): then nothing was written and the result is undefined, for
+   * the caller to try again.
+   */
+  private async tryAppendToStreams(
+    requests: readonly AppendRequest[],
+  ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows: locked } = await client.query<{
+        name: string;
+        revision: string;
+        last_hash: string;
+        deleted: boolean;
+      }>({
+        text: `SELECT name, revision, last_hash, deleted FROM ${this.schema}.streams
+                WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+        values: [requests.map((request) => request.stream)],
+      });
+      const heads = new Map(
+        locked.map((row): [string, StreamHead] => [
+          row.name,
+          { revision: BigInt(row.revision), hash: row.last_hash, deleted: row.deleted },
+        ]),
+      );
+      // In request order, so the error names the first stream whose expectation failed.
+      const planned = requests.map((request): PlannedAppend => {
+        const head = heads.get(request.stream) ?? NO_STREAM_HEAD;
+        if (head.deleted) throw new StreamDeleted(request.stream);
+        assertExpectedRevision(request, head.revision);
+        const chained = chainEvents(request, head.revision, head.hash);
+        const last = chained[chained.length - 1];
+        if (!last) {
+          throw new InvalidAppend(request.stream, 'empty-batch', 'an append needs at least one event');
+        }
+        return { request, existed: heads.has(request.stream), chained, last, head };
+      });
+      // The heads are locked by this transaction; a stream created meanwhile by another writer
+      // makes the statement fail on a unique key (below).
+      const { rows } = await client.query<MultiAppendRow>(
+        this.multiAppendStatement(planned, 'locked-already'),
+      );
+      await client.query('COMMIT');
+      return withPositions(planned, rows);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      // Which of the two rows of the other writer's new stream the statement ran into first is up
+      // to PostgreSQL; the rows of the streams this call locked cannot conflict.
+      if (
+        isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
+        isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)
+      ) {
+        return undefined;
+      }
+      if (isUniqueViolation(error, EVENT_ID_CONSTRAINT)) throw await this.alreadyStored(client, requests);
+      throw translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The error for a multi-stream append with an event id stored before: names the first such stream. */
+  private async alreadyStored(
+    client: PoolClient,
+    requests: readonly AppendRequest[],
+  ): Promise<InvalidAppend> {
+    const ids = requests.flatMap((request) => request.events.map((event) => event.eventId));
+    const { rows } = await client
+      .query<{ event_id: string }>(
+        `SELECT event_id FROM ${this.schema}.events WHERE event_id = ANY($1::uuid[])`,
+        [ids],
+      )
+      .catch(() => ({ rows: [] as { event_id: string }[] }));
+    const stored = new Set(rows.map((row) => row.event_id));
+    const request = requests.find((candidate) => candidate.events.some((event) => stored.has(event.eventId)));
+    const eventId = request?.events.find((event) => stored.has(event.eventId))?.eventId;
+    return new InvalidAppend(
+      request?.stream ?? requests[0]?.stream ?? '',
+      'duplicate-event-id',
+      eventId === undefined
+        ? 'an event id of the call is already stored'
+        : `event ${eventId} is already stored`,
+    );
+  }
+
   private rememberHead(stream: string, head: StreamHead): void {
     this.heads.delete(stream);
     this.heads.set(stream, head);
@@ -516,17 +908,20 @@ export class PostgresEventStore implements EventStore {
   /**
    * The next events after `cursor` in the global order, among rows of transactions that can no
    * longer change what comes before them. The cursor advances over every row scanned, matched or
-   * not, so a sparse filter does not rescan the same rows.
+   * not, so a sparse filter does not rescan the same rows. `heldBack` says, from the same snapshot,
+   * whether committed or running transactions still hold rows back after them (an event of an
+   * in-flight-or-newer transaction sorts after every deliverable one, since the order is by
+   * transaction id first), so a subscription needs no second query to know it must poll again.
    */
   private async fetchAfter(
     cursor: Cursor,
     limit: number,
     streamPrefixes: string[] | undefined,
-  ): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean }> {
+  ): Promise<Fetched> {
     if (!streamPrefixes) return this.fetchAllAfter(cursor, limit);
     const patterns = streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
     const { rows } = await this.query<
-      { last_xid: string; last_position: string; scanned: number } & (
+      { held: boolean; last_xid: string | null; last_position: string | null; scanned: number | null } & (
         EventRow | { [K in keyof EventRow]: null }
       )
     >(
@@ -540,65 +935,60 @@ export class PostgresEventStore implements EventStore {
          SELECT transaction_id::text AS last_xid, global_position::text AS last_position,
                 (SELECT count(*) FROM visible)::int AS scanned
            FROM visible ORDER BY transaction_id DESC, global_position DESC LIMIT 1
+       ), held AS (
+         ${HELD_BACK_SQL(this.schema)} AS held
        )
-       SELECT last.*, v.${EVENT_COLUMN_NAMES.split(', ').join(', v.')}
-         FROM last LEFT JOIN visible v ON v.stream_name LIKE ANY($4::text[])
+       SELECT held.held, last.*, v.${EVENT_COLUMN_NAMES.split(', ').join(', v.')}
+         FROM held
+         LEFT JOIN last ON true
+         LEFT JOIN visible v ON last.last_xid IS NOT NULL AND v.stream_name LIKE ANY($4::text[])
         ORDER BY v.transaction_id, v.global_position`,
       [cursor.xid, cursor.position, limit, patterns],
     );
     const first = rows[0];
-    if (!first) return { events: [], cursor, caughtUp: true };
+    const heldBack = first?.held ?? false;
+    if (!first || first.last_xid === null || first.last_position === null) {
+      return { events: [], cursor, caughtUp: true, heldBack };
+    }
     return {
       events: rows
         .filter((row): row is typeof row & EventRow => row.global_position !== null)
         .map(this.toRecorded),
       cursor: { xid: first.last_xid, position: first.last_position },
-      caughtUp: first.scanned < limit,
+      caughtUp: (first.scanned ?? 0) < limit,
+      heldBack,
     };
   }
 
-  /** Whether events after `cursor` exist that are not yet deliverable (an older transaction runs). */
-  private async hasHeldBackEvents(cursor: Cursor): Promise<boolean> {
-    try {
-      const { rows } = await this.pool.query<{ held: boolean }>({
-        name: `${this.channel}_held_back`,
-        text: `SELECT EXISTS (
-                 SELECT 1 FROM ${this.schema}.events
-                  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                    AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-               ) AS held`,
-        values: [cursor.xid, cursor.position],
-      });
-      return rows[0]?.held ?? false;
-    } catch (error) {
-      throw translate(error);
-    }
-  }
-
   /** {@link fetchAfter} without a filter: every scanned row is delivered, so one plain range scan. */
-  private async fetchAllAfter(
-    cursor: Cursor,
-    limit: number,
-  ): Promise<{ events: RecordedEvent[]; cursor: Cursor; caughtUp: boolean }> {
-    let rows: (EventRow & { xid: string })[];
+  private async fetchAllAfter(cursor: Cursor, limit: number): Promise<Fetched> {
+    let rows: ({ held: boolean; xid: string | null } & (EventRow | { [K in keyof EventRow]: null }))[];
     try {
-      ({ rows } = await this.pool.query<EventRow & { xid: string }>({
+      ({ rows } = await this.pool.query({
         name: `${this.channel}_all_after`,
-        text: `SELECT ${EVENT_COLUMNS}, transaction_id::text AS xid FROM ${this.schema}.events
-                WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                ORDER BY transaction_id, global_position
-                LIMIT $3`,
+        text: `SELECT held.held, e.*
+                 FROM (${HELD_BACK_SQL(this.schema)} AS held) held
+                 LEFT JOIN LATERAL (
+                   SELECT ${EVENT_COLUMNS}, transaction_id, transaction_id::text AS xid FROM ${this.schema}.events
+                    WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+                      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY transaction_id, global_position
+                    LIMIT $3
+                 ) e ON true
+                ORDER BY e.transaction_id, e.global_position`,
         values: [cursor.xid, cursor.position, limit],
       }));
     } catch (error) {
       throw translate(error);
     }
-    const last = rows[rows.length - 1];
+    const heldBack = rows[0]?.held ?? false;
+    const events = rows.filter((row): row is typeof row & EventRow & { xid: string } => row.xid !== null);
+    const last = events[events.length - 1];
     return {
-      events: rows.map(this.toRecorded),
+      events: events.map(this.toRecorded),
       cursor: last ? { xid: last.xid, position: last.global_position } : cursor,
-      caughtUp: rows.length < limit,
+      caughtUp: events.length < limit,
+      heldBack,
     };
   }
 
@@ -610,9 +1000,20 @@ export class PostgresEventStore implements EventStore {
   /** One pool client LISTENs for the whole store; subscriptions poll as well, so losing it only delays them. */
   private ensureListener(): Promise<PoolClient> {
     if (this.listener) return this.listener;
+    // A page fetched while close() runs must not open a listener nobody will release.
+    if (this.closed) return Promise.reject(new StoreFailure('the event store is closed'));
     const listener = (async () => {
       const client = await this.pool.connect();
       client.on('notification', () => this.signal.notify());
+      // A terminated backend can emit 'error' more than once, and close() may have released the client
+      // already: it goes back to the pool exactly once.
+      let released = false;
+      const release = client.release.bind(client);
+      client.release = (destroy?: boolean | Error) => {
+        if (released) return;
+        released = true;
+        release(destroy);
+      };
       client.on('error', () => {
         if (this.listener === listener) this.listener = undefined;
         client.release(true);

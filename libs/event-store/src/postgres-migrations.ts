@@ -9,6 +9,12 @@ interface Migration {
 
 /** Names the append path relies on to recognise a duplicate event id. */
 export const EVENT_ID_CONSTRAINT = 'events_event_id_unique';
+/**
+ * The primary key of `streams` (PostgreSQL's default name) and the unique revision of `events`: a
+ * multi-stream append recognises by either a stream another writer created after it read the heads.
+ */
+export const STREAM_NAME_CONSTRAINT = 'streams_pkey';
+export const STREAM_REVISION_CONSTRAINT = 'events_stream_revision_unique';
 
 /** Applied in order, each once; never edit one that has shipped, add the next version instead. */
 const MIGRATIONS: readonly Migration[] = [

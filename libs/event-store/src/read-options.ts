@@ -1,5 +1,11 @@
 import { InvalidArgument } from './errors';
-import type { ReadAllOptions, ReadStreamOptions, SubscribeToAllOptions } from './event-store.port';
+import type {
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamRead,
+  SubscribeToAllOptions,
+} from './event-store.port';
+import { assertStreamName } from './stream-name';
 
 /** Read options with their defaults applied, checked the same way by every adapter. */
 export interface NormalisedStreamRead {
@@ -19,6 +25,31 @@ export function normaliseStreamRead(options: ReadStreamOptions | undefined): Nor
     throw new InvalidArgument('fromRevision', 'expected a bigint >= 0');
   }
   return { forwards: direction === 'forwards', fromRevision, maxCount: normaliseMaxCount(options?.maxCount) };
+}
+
+/**
+ * A multi-stream read checked before any I/O: valid stream names, each named once, revisions >= 0.
+ * @throws InvalidArgument, InvalidStreamName
+ */
+export function normaliseStreamReads(
+  reads: readonly StreamRead[],
+): { stream: string; fromRevision: bigint }[] {
+  const list: unknown = reads;
+  if (!Array.isArray(list))
+    throw new InvalidArgument('reads', 'expected an array of { stream, fromRevision? }');
+  const seen = new Set<string>();
+  return reads.map((read, index) => {
+    if (typeof read !== 'object' || read === null) {
+      throw new InvalidArgument('reads', `item #${index} is not an object`);
+    }
+    assertStreamName(read.stream);
+    if (seen.has(read.stream)) {
+      throw new InvalidArgument('reads', `stream ${JSON.stringify(read.stream)} appears more than once`);
+    }
+    seen.add(read.stream);
+    const { fromRevision } = normaliseStreamRead({ fromRevision: read.fromRevision });
+    return { stream: read.stream, fromRevision: fromRevision ?? 0n };
+  });
 }
 
 /** @throws InvalidArgument */

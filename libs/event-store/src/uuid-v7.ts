@@ -27,16 +27,34 @@ export function uuidV7(now: () => number = Date.now): string {
   }
   lastMillis = millis;
 
-  const bytes = crypto.randomBytes(16);
-  const time = BigInt(millis);
-  for (let i = 0; i < 6; i += 1) {
-    bytes[i] = Number((time >> BigInt(8 * (5 - i))) & 0xffn);
+  const bytes = randomBytes16();
+  // 48 bits of milliseconds, big-endian (exact in a double: 2^48 ms is about 8,900 years).
+  let time = millis;
+  for (let i = 5; i >= 0; i -= 1) {
+    bytes[i] = time % 256;
+    time = Math.floor(time / 256);
   }
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
   bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Random bytes come from a pool refilled 4 KiB at a time: one call into the CSPRNG per 256 ids. */
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+/** 16 fresh random bytes, in a buffer of their own (the caller overwrites some of them). */
+function randomBytes16(): Buffer {
+  if (poolOffset + 16 > POOL_BYTES) {
+    crypto.randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return bytes;
 }
 
 /** Whether `value` is a UUID in canonical 8-4-4-4-12 hex form (any version). */
