@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { Controller, Inject, Module } from '@nestjs/common';
 import { Ctx, EventPattern, type KafkaContext } from '@nestjs/microservices';
 import { deadLetterTopic, sourceOf, toKafkaMessage, type PublicEventEnvelope } from '@handoff/contracts';
-import { defineBenchmark, percentiles } from '@handoff/testing';
+import { defineBenchmark, percentiles, testPool } from '@handoff/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool, type PoolClient } from 'pg';
 import {
@@ -34,7 +34,7 @@ export default defineBenchmark({
   needs: ['postgres', 'kafka'],
   async run(ctx) {
     const db = await ctx.createDatabase('consumer_throughput');
-    const pool = new Pool({ connectionString: db.url, max: PARTITIONS * 2 });
+    const pool = testPool(db.url, { max: PARTITIONS * 2 });
     await pool.query(
       `CREATE TABLE owner_assignments (event_id text NOT NULL, ticket_id text NOT NULL, owner_id text NOT NULL)`,
     );

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { PostgresEventStore } from '@handoff/event-store';
-import { type BenchContext } from '@handoff/testing';
+import { type BenchContext, testPool } from '@handoff/testing';
 import { createTopicsAndWait } from '../src/provisioning/provision-topics';
 import { PostgresRelayCheckpointStore } from '../src/relay/relay-checkpoint-store';
 
@@ -29,7 +29,7 @@ export async function relayBenchEnvironment(
   partitions: number,
 ): Promise<RelayBenchEnvironment> {
   const db = await ctx.createDatabase(name.replace(/-/g, '_'));
-  const pool = new Pool({ connectionString: db.url, max: 4 });
+  const pool = testPool(db.url, { max: 4 });
   const store = new PostgresEventStore({ connection: pool, schema: 'bench_store' });
   await store.init();
   const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: 'bench_relay' });

@@ -57,5 +57,6 @@ export {
 export {
   ProjectionRunner,
   type ProjectEvent,
+  type ProjectEvents,
   type ProjectionRunnerOptions,
 } from './projection/projection-runner';

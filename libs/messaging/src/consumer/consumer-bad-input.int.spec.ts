@@ -3,9 +3,10 @@ import {
   testInfrastructure,
   uniqueName,
   type IsolatedDatabase,
+  testPool,
 } from '@handoff/testing';
 import { deadLetterTopic, toKafkaMessage } from '@handoff/contracts';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { type ConsumerRuntimeOptions } from './consumer-runtime.options';
 import {
   applications,
@@ -31,7 +32,7 @@ describe('consumer runtime: bad input on the real broker', () => {
 
   beforeAll(async () => {
     db = await createIsolatedDatabase('consumer_bad_input');
-    pool = new Pool({ connectionString: db.url, max: 4 });
+    pool = testPool(db.url, { max: 4 });
     await pool.query(READ_MODEL_SQL);
     kafka = new TestKafka(testInfrastructure().kafkaBrokers);
     await kafka.connect();
@@ -143,6 +144,11 @@ describe('consumer runtime: bad input on the real broker', () => {
     await eventually(
       async () => (await applications(pool)).get(next.id) === 1,
       () => 'the message after the poison was not applied',
+    );
+    // The counter moves once COMMIT has answered, a moment after the row is visible.
+    await eventually(
+      () => consumer?.metrics.snapshot().applied === 2,
+      () => JSON.stringify(consumer?.metrics.snapshot()),
     );
     const metrics = consumer.metrics.snapshot();
     expect(metrics.consumed).toBe(poison.length + 2);

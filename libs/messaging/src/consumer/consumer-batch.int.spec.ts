@@ -3,9 +3,10 @@ import {
   testInfrastructure,
   uniqueName,
   type IsolatedDatabase,
+  testPool,
 } from '@handoff/testing';
 import { deadLetterTopic, toKafkaMessage, type PublicEventEnvelope } from '@handoff/contracts';
-import { Pool, type PoolClient } from 'pg';
+import { type Pool, type PoolClient } from 'pg';
 import { TransientError } from './consumer-errors';
 import { type ConsumerRuntimeOptions } from './consumer-runtime.options';
 import {
@@ -78,7 +79,7 @@ describe('consumer runtime: batch mode on the real broker', () => {
 
   beforeAll(async () => {
     db = await createIsolatedDatabase('consumer_batch');
-    pool = new Pool({ connectionString: db.url, max: 8 });
+    pool = testPool(db.url, { max: 8 });
     await pool.query(READ_MODEL_SQL);
     await pool.query(
       'CREATE TABLE application_order (seq bigserial PRIMARY KEY, ticket_id text NOT NULL, event_id text NOT NULL)',
@@ -232,10 +233,12 @@ describe('consumer runtime: batch mode on the real broker', () => {
     await sendBatch(topic, [...events.slice(0, 5), events[4]!, ...events.slice(5)]);
     const transactions = new Map<string, string>();
     const first = await start(topic, options, recordingTransactions(transactions));
-    await eventually(
-      () => first.metrics.snapshot().consumed === 16,
-      () => JSON.stringify(first.metrics.snapshot()),
-    );
+    // `consumed` counts on dispatch, `applied` and `duplicates` after the batch's COMMIT: wait for those.
+    const settled = (c: RunningConsumer) => () => {
+      const m = c.metrics.snapshot();
+      return m.applied + m.duplicates === 16;
+    };
+    await eventually(settled(first), () => JSON.stringify(first.metrics.snapshot()));
     expect(first.metrics.snapshot()).toMatchObject({ applied: 15, duplicates: 1 });
     expect(new Set(transactions.values()).size).toBe(1);
     await stop(first);
@@ -243,10 +246,7 @@ describe('consumer runtime: batch mode on the real broker', () => {
     // The group rewinds (as after a crash before the offset commit): the whole batch comes again.
     await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
     const second = await start(topic, options);
-    await eventually(
-      () => second.metrics.snapshot().consumed === 16,
-      () => JSON.stringify(second.metrics.snapshot()),
-    );
+    await eventually(settled(second), () => JSON.stringify(second.metrics.snapshot()));
     expect(second.metrics.snapshot()).toMatchObject({ applied: 0, duplicates: 16, deadLettered: {} });
     const rows = await applications(pool);
     expect(events.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
@@ -295,6 +295,75 @@ describe('consumer runtime: batch mode on the real broker', () => {
     for (const ticket of tickets) expect(applied.get(ticket)).toEqual(sent.get(ticket));
     expect(flakyCalls).toBe(2);
     expect(consumer.metrics.snapshot()).toMatchObject({ consumed: all.length, retried: 1, duplicates: 0 });
+  });
+
+  it("hands each batch's fresh valid events to prepareBatch before its handlers, and survives its failure", async () => {
+    const topic = uniqueName('consumer-batch-prepare');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 6 }, (_, i) => ownerAssigned(`ticket-q${i % 2}`));
+    const invalid = toKafkaMessage(ownerAssigned('ticket-q0'));
+    await kafka.producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        ...events.slice(0, 3).map((e) => ({ ...toKafkaMessage(e), partition: 0 })),
+        {
+          key: invalid.key,
+          value: Buffer.from('{"not":"an event"}'),
+          headers: invalid.headers,
+          partition: 0,
+        },
+        ...events.slice(3).map((e) => ({ ...toKafkaMessage(e), partition: 0 })),
+      ],
+    });
+    const log: string[] = [];
+    const recording: ApplyEvent = async (e, tx) => {
+      log.push(`apply ${e.id}`);
+      await insertAssignment(e, tx);
+    };
+    const options = optionsFor({
+      prepareBatch: (preparedTopic, prepared) => {
+        log.push(`prepare ${preparedTopic} ${prepared.map((e) => e.id).join(',')}`);
+        return Promise.resolve();
+      },
+    });
+    const first = await start(topic, options, recording);
+    await eventually(
+      () => first.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(first.metrics.snapshot()),
+    );
+    // The valid events, in offset order, once, before any handler of the batch.
+    expect(log[0]).toBe(`prepare ${topic} ${events.map((e) => e.id).join(',')}`);
+    expect(log.slice(1)).toEqual(events.map((e) => `apply ${e.id}`));
+    await stop(first);
+
+    // Redelivered: everything was processed before, so there is nothing to prepare.
+    log.length = 0;
+    await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
+    const second = await start(topic, options, recording);
+    await eventually(
+      () => second.metrics.snapshot().duplicates === events.length,
+      () => JSON.stringify(second.metrics.snapshot()),
+    );
+    expect(log).toEqual([]);
+    await stop(second);
+
+    // A failing prepareBatch changes nothing for the handlers.
+    const other = uniqueName('consumer-batch-prepare-fails');
+    await kafka.createTopic(other, 1);
+    const more = Array.from({ length: 4 }, () => ownerAssigned('ticket-q2'));
+    await sendBatch(other, more);
+    const failing = await start(
+      other,
+      optionsFor({ prepareBatch: () => Promise.reject(new Error('prepare broke')) }),
+    );
+    await eventually(
+      () => failing.metrics.snapshot().applied === more.length,
+      () => JSON.stringify(failing.metrics.snapshot()),
+    );
+    expect(failing.metrics.snapshot()).toMatchObject({ retried: 0, deadLettered: {} });
+    const rows = await applications(pool);
+    expect([...events, ...more].filter((e) => rows.get(e.id) !== 1)).toEqual([]);
   });
 
   it('still processes message by message with batch: false', async () => {

@@ -1,3 +1,4 @@
+import { type PublicEventEnvelope } from '@handoff/contracts';
 import { type Pool } from 'pg';
 import { type RetryPolicy } from './backoff';
 import { type ConsumerMetrics } from './consumer-metrics';
@@ -53,6 +54,14 @@ export interface ConsumerRuntimeOptions {
   batch?: boolean;
   /** Most messages applied in one batch transaction (see {@link batch}). Default 500. */
   maxBatchMessages?: number;
+  /**
+   * Batch mode: called for each batch transaction's messages once they are validated and checked
+   * for duplicates, before the handlers run: the valid events not processed before, in offset
+   * order. For work a handler does outside the transaction (idempotently) that is cheaper for many
+   * messages at once; the handlers still run for every message and then find that work done. A
+   * failure is logged and left to the handlers, which retry or park each message as usual.
+   */
+  prepareBatch?: (topic: string, events: readonly PublicEventEnvelope[]) => Promise<void>;
   /** Counters to fill; a fresh {@link ConsumerMetrics} when omitted. */
   metrics?: ConsumerMetrics;
 }

@@ -252,6 +252,26 @@ export class MessageProcessor implements OnModuleInit {
     }
   }
 
+  /** The `prepareBatch` option's call for a chunk: its fresh valid events; never throws for it. */
+  private async prepare(topic: string, scope: BatchScope, control: BatchControl): Promise<void> {
+    const prepareBatch = this.options.prepareBatch;
+    if (!prepareBatch || !control.isActive()) return;
+    const events: PublicEventEnvelope[] = [];
+    for (const { verdict } of scope.entries.values())
+      if (verdict.valid && !scope.processed.has(verdict.event.id)) events.push(verdict.event);
+    if (events.length === 0) return;
+    try {
+      await prepareBatch(topic, events);
+    } catch (error) {
+      this.logger.warn(
+        `${topic}/${scope.partition}: prepareBatch failed, left to the handlers: ${errorMessage(error)}`,
+      );
+    }
+    await control.heartbeat().catch((error: unknown) => {
+      throw new BatchHeartbeatFailed(error);
+    });
+  }
+
   private async processChunk<M extends RawMessage>(
     topic: string,
     partition: number,
@@ -285,6 +305,7 @@ export class MessageProcessor implements OnModuleInit {
       if (scope.client)
         for (const id of await findProcessed(scope.client, this.schema, this.options.groupId, [...ids]))
           scope.processed.add(id);
+      await this.prepare(topic, scope, control);
       for (const message of chunk) {
         await batchScope.run(scope, () => handle(message));
         if (scope.failure) throw scope.failure.error;
@@ -577,7 +598,16 @@ function messageSize(message: RawMessage): number {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  // Nest hands some failures back as plain objects ({ status, message }): say what they hold.
+  if (typeof error === 'object' && error !== null) {
+    try {
+      return JSON.stringify(error);
+    } catch {
+      // a cyclic object: fall through
+    }
+  }
+  return String(error);
 }
 
 function isTooLarge(error: unknown): boolean {

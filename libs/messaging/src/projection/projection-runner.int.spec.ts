@@ -1,6 +1,6 @@
-import { Pool, type PoolClient } from 'pg';
+import { type Pool, type PoolClient } from 'pg';
 import { PostgresEventStore, type RecordedEvent } from '@handoff/event-store';
-import { createIsolatedDatabase, type IsolatedDatabase } from '@handoff/testing';
+import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
 import { ProjectionRunner } from './projection-runner';
 
 let database: IsolatedDatabase;
@@ -9,7 +9,7 @@ let store: PostgresEventStore;
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('projection');
-  pool = new Pool({ connectionString: database.url, max: 6 });
+  pool = testPool(database.url, { max: 6 });
   store = new PostgresEventStore({ connection: pool, schema: 'projection_events', pollIntervalMs: 50 });
   await store.init();
   await pool.query('CREATE SCHEMA read_model');
@@ -115,6 +115,24 @@ describe('ProjectionRunner', () => {
     expect(await count(pool, 'counter-flaky')).toBe(1);
     expect(errors).toHaveLength(2);
     await flaky.stop();
+  });
+
+  it('commits the events of one append in one transaction, so readers never see half of it', async () => {
+    const transactions: number[] = [];
+    const grouped = runner('grouped', async (event, tx) => {
+      if (event.streamName !== 'counter-grouped') return;
+      await increment(event, tx);
+      const { rows } = await tx.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+      transactions.push(Number(rows[0]?.xid));
+    });
+    await grouped.init();
+    await grouped.start();
+    const written = await append('counter-grouped', 3);
+    await grouped.waitFor(written.position);
+    expect(transactions).toHaveLength(3);
+    expect(new Set(transactions).size).toBe(1);
+    expect(await count(pool, 'counter-grouped')).toBe(3);
+    await grouped.stop();
   });
 
   it('waitFor rejects with the projection name when the position never arrives', async () => {

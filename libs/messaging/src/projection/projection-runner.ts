@@ -4,6 +4,12 @@ import type { Pool, PoolClient } from 'pg';
 /** Applies one of the service's own events to its read model, inside the runner's transaction. */
 export type ProjectEvent = (event: RecordedEvent, tx: PoolClient) => Promise<void>;
 
+/**
+ * Applies a batch of events, in order, inside the runner's transaction: for projections that write
+ * several events' rows with one statement. Must leave the same rows as applying them one by one.
+ */
+export type ProjectEvents = (events: readonly RecordedEvent[], tx: PoolClient) => Promise<void>;
+
 /** Options of {@link ProjectionRunner}. */
 export interface ProjectionRunnerOptions {
   /** Checkpoint name; rename it to rebuild the read model from the beginning. */
@@ -15,6 +21,8 @@ export interface ProjectionRunnerOptions {
   /** Schema of the `projection_checkpoints` table: the service's read-model schema. */
   schema: string;
   apply: ProjectEvent;
+  /** When set, used instead of `apply`: each transaction's events in one call. */
+  applyBatch?: ProjectEvents;
   /** Most events applied in one transaction; default 200. */
   maxBatch?: number;
   /** Restart delays after a failure (the subscription resumes from the checkpoint). */
@@ -144,7 +152,10 @@ export class ProjectionRunner {
   private enqueue(generation: number, event: RecordedEvent): Promise<void> | undefined {
     if (generation !== this.generation) return undefined;
     this.buffer.push(event);
-    this.draining ??= this.drain(generation);
+    // Draining starts a microtask later: the subscription hands over a page synchronously, so the
+    // events of one append (e.g. a ticket opened and its first owner) land in one transaction and
+    // readers never see the state between them.
+    this.draining ??= Promise.resolve().then(() => this.drain(generation));
     // Back-pressure: the subscription waits while a full batch is queued behind the one in flight.
     return this.buffer.length >= this.maxBatch ? this.draining : undefined;
   }
@@ -178,7 +189,8 @@ export class ProjectionRunner {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      for (const event of batch) await this.options.apply(event, client);
+      if (this.options.applyBatch) await this.options.applyBatch(batch, client);
+      else for (const event of batch) await this.options.apply(event, client);
       await client.query(
         `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
          ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,

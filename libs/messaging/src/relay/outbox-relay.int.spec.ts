@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { Pool } from 'pg';
+import { type Pool } from 'pg';
 import { Kafka as CloudEventsKafka, type CloudEvent, type KafkaMessage } from 'cloudevents';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
@@ -17,6 +17,7 @@ import {
   testInfrastructure,
   uniqueName,
   type IsolatedDatabase,
+  testPool,
 } from '@handoff/testing';
 import { deriveEventId } from './derive-event-id';
 import { OutboxRelay, type RelayFailure } from './outbox-relay';
@@ -45,7 +46,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('relay');
-  pool = new Pool({ connectionString: database.url, max: 8 });
+  pool = testPool(database.url, { max: 8 });
   admin = kafka.admin();
   await admin.connect();
 });
