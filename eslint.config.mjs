@@ -22,6 +22,29 @@ export const FORBIDDEN_IN_DOMAIN = [
   '@handoff/testing',
 ];
 
+/** The import rule of domain/: none of `forbidden`, and no other layer of the service. */
+function domainImports(forbidden) {
+  return [
+    'error',
+    {
+      patterns: [
+        {
+          group: forbidden,
+          message:
+            'domain/ is pure: frameworks and I/O belong in application/, api/, messaging/ or projections/.',
+        },
+        {
+          group: ['application', 'api', 'messaging', 'projections'].flatMap((layer) => [
+            `**/${layer}`,
+            `**/${layer}/**`,
+          ]),
+          message: 'domain/ imports only domain/.',
+        },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -104,25 +127,7 @@ export default tseslint.config(
     // domain/ holds pure deciders: no framework, no I/O, no other layer, no ambient clock or randomness.
     files: ['**/src/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: FORBIDDEN_IN_DOMAIN,
-              message:
-                'domain/ is pure: frameworks and I/O belong in application/, api/, messaging/ or projections/.',
-            },
-            {
-              group: ['application', 'api', 'messaging', 'projections'].flatMap((layer) => [
-                `**/${layer}`,
-                `**/${layer}/**`,
-              ]),
-              message: 'domain/ imports only domain/.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': domainImports(FORBIDDEN_IN_DOMAIN),
       'no-restricted-properties': [
         'error',
         {
@@ -143,6 +148,14 @@ export default tseslint.config(
           message: 'Configuration is read at the composition root only.',
         },
       ],
+    },
+  },
+  {
+    // The deciders' given/when/then specs sit next to them (STYLE.md) and use the test harness;
+    // everything else the domain/ rule forbids stays forbidden in them.
+    files: ['**/src/domain/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': domainImports(FORBIDDEN_IN_DOMAIN.filter((pkg) => pkg !== '@handoff/testing')),
     },
   },
   {

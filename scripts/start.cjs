@@ -80,7 +80,11 @@ async function startPostgres(port, dataDir) {
   const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_database WHERE datname = 'handoff'");
   if (rows[0]?.n === 0) await client.query('CREATE DATABASE handoff');
   await client.end();
-  return { url: server.url.replace(/\/postgres$/, '/handoff'), stop: server.stop };
+  return {
+    url: server.url.replace(/\/postgres$/, '/handoff'),
+    stop: server.stop,
+    stopAfter: server.stopAfter,
+  };
 }
 
 async function main() {
@@ -88,6 +92,8 @@ async function main() {
   /** @type {(() => Promise<unknown>)[]} */
   const stops = [];
   let stopping = false;
+  /** @type {((stopFirst: () => Promise<unknown>) => void) | undefined} */
+  let stopPostgresAfter;
   const shutdown = async () => {
     stopping = true;
     say('\nstopping what npm start started...');
@@ -108,6 +114,7 @@ async function main() {
       ? Promise.resolve({ url: s.databaseUrl, source: 'DATABASE_URL' })
       : startPostgres(s.pgPort, s.dataDir).then((pg) => {
           stops.push(pg.stop);
+          stopPostgresAfter = pg.stopAfter;
           return {
             url: pg.url,
             source: `embedded PostgreSQL, data in ${path.relative(ROOT, s.dataDir) || s.dataDir}/postgres`,
@@ -168,9 +175,12 @@ async function main() {
       ports,
       readyTimeoutMs: s.readyTimeoutMs,
     });
-    stops.push(async () => {
+    const stopServices = async () => {
       await Promise.all(running.map((service) => service.stop()));
-    });
+    };
+    stops.push(stopServices);
+    // The services finish their in-flight work against the database before it stops.
+    stopPostgresAfter?.(stopServices);
     for (const service of running) {
       // A service that dies after start-up is reported at once, not discovered by a failing request.
       void service.exited.then((code) => {

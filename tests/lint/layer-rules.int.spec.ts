@@ -87,6 +87,22 @@ describe('layer rules (ARCHITECTURE.md §8)', () => {
     expect(lint('libs/testing-probe/src/store.spec.ts', source)).not.toContain('no-restricted-imports');
   });
 
+  it("a decider's spec next to it in domain/ may use the test harness, and nothing else the rule forbids", () => {
+    const harness = `import { deciderSpec } from '@handoff/testing';\nexport const g = deciderSpec;\n`;
+    expect(lint('services/ownership/src/domain/ownership.decider.spec.ts', harness)).toEqual([]);
+    expect(lint('services/ownership/src/domain/ownership.decider.ts', harness)).toContain(
+      'no-restricted-imports',
+    );
+    for (const source of [
+      `import { Pool } from 'pg';\nexport const p = Pool;\n`,
+      `import { handler } from '../application/transfer.handler';\nexport const h = handler;\n`,
+    ]) {
+      expect(lint('services/ownership/src/domain/ownership.decider.spec.ts', source)).toContain(
+        'no-restricted-imports',
+      );
+    }
+  });
+
   it('contracts importing a workspace library is a module-boundary error', () => {
     const rules = lint(
       'contracts/src/probe.ts',

@@ -57,8 +57,9 @@ export {
   type ServiceAppOptions,
 } from './bootstrap/create-service-app';
 export { ShutdownCoordinator, type StopHook, type StopOutcome } from './bootstrap/shutdown.coordinator';
+export { PeriodicTask, type PeriodicTaskOptions } from './scheduling/periodic-task';
 export { CORRELATION_ID_HEADER, correlationIdOf, REQUEST_ID_HEADER } from './bootstrap/request-context';
-export { REDACTED_LOG_PATHS } from './bootstrap/logging.options';
+export { REDACTED_LOG_PATHS, PlatformLogger } from './bootstrap/request-logging';
 export { API_KEY_SECURITY_SCHEME } from './bootstrap/openapi.setup';
 
 export { DependenciesUnavailable, READINESS_PROBES } from './health/health.controller';

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TerminusModule } from '@nestjs/terminus';
 import { Kafka, logLevel } from 'kafkajs';
-import { Logger, LoggerModule } from 'nestjs-pino';
 import { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
 import { ApiKeyAuthenticator } from '../auth/api-key';
@@ -19,11 +18,10 @@ import { createValidationPipe } from '../http/request-validation';
 import type { EventStore } from '@handoff/event-store';
 import { MetricsController } from '../metrics/metrics.controller';
 import { MetricsService } from '../metrics/metrics.service';
-import { loggingOptions } from './logging.options';
 import { buildOpenApiDocument, serveOpenApi } from './openapi.setup';
 import { CORRELATION_ID_HEADER, correlationIdOf, REQUEST_ID_HEADER } from './request-context';
+import { createRootLogger, installRequestLogging, PlatformLogger } from './request-logging';
 import { ShutdownCoordinator } from './shutdown.coordinator';
-import { TicketIdLogInterceptor } from './ticket-id-log.interceptor';
 
 /** The settings the platform itself reads; a service's config is a superset. */
 export type PlatformConfig = Pick<
@@ -81,6 +79,7 @@ export async function createServiceApp(
   config: PlatformConfig,
   options: ServiceAppOptions,
 ): Promise<NestFastifyApplication> {
+  const logger = createRootLogger(options.serviceName, config.LOG_LEVEL, options.logDestination);
   const metrics = new MetricsService({ defaultMetrics: options.defaultMetrics ?? true });
   const shutdown = new ShutdownCoordinator(options.shutdownHookTimeoutMs);
   const probes = readinessProbes(config, options.readiness ?? {}, shutdown);
@@ -91,22 +90,18 @@ export async function createServiceApp(
     { provide: ApiKeyAuthenticator, useValue: new ApiKeyAuthenticator(config.API_KEYS) },
     { provide: READINESS_PROBES, useValue: probes },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
-    { provide: APP_INTERCEPTOR, useClass: TicketIdLogInterceptor },
   ];
   const platformModule: DynamicModule = {
     module: PlatformModule,
     global: true,
-    imports: [
-      TerminusModule.forRoot({ logger: false }),
-      LoggerModule.forRoot(loggingOptions(options.serviceName, config.LOG_LEVEL, options.logDestination)),
-    ],
+    imports: [TerminusModule.forRoot({ logger: false })],
     controllers: [HealthController, MetricsController],
     providers: platformProviders,
     exports: [MetricsService, ShutdownCoordinator, ApiKeyAuthenticator],
   };
   const root: DynamicModule = { module: ServiceRootModule, imports: [platformModule, module] };
 
-  const adapter = new FastifyAdapter({
+  const adapter = new MiddlewareOnDemandFastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: false,
     // Never taken from the client: the request id names this service's handling of one request.
@@ -118,7 +113,10 @@ export async function createServiceApp(
     // configureFastify installs the only body parser (JSON); Nest's would add urlencoded and clash.
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new PlatformLogger(logger));
+  // NestFactory.create only flushes buffered lines on a failed start; without this every later
+  // `new Logger(...)` line would stay in Nest's buffer, never written and never freed.
+  app.flushLogs();
   if (options.enableShutdownHooks ?? true) app.enableShutdownHooks();
   app.useGlobalFilters(
     new ProblemDetailsFilter(
@@ -128,6 +126,7 @@ export async function createServiceApp(
   app.useGlobalPipes(createValidationPipe());
 
   configureFastify(app.getHttpAdapter().getInstance(), metrics);
+  installRequestLogging(app.getHttpAdapter().getInstance(), logger);
   serveOpenApi(
     app,
     buildOpenApiDocument(app, {
@@ -138,6 +137,20 @@ export async function createServiceApp(
   );
   await app.init();
   return app;
+}
+
+/**
+ * Nest's Fastify adapter registers @fastify/middie at start-up, so every request runs its hook even
+ * when the app has no middleware (the platform has none: logging, ids and metrics are Fastify hooks).
+ * This one registers it only when something needs it: a Nest middleware (a module's `configure`)
+ * registers it on demand. Express-style `app.use()` is not available on the app createServiceApp
+ * returns (it is started already, and Fastify takes no plugin after start): use a Fastify hook.
+ */
+class MiddlewareOnDemandFastifyAdapter extends FastifyAdapter {
+  override async init(): Promise<void> {
+    const queued = (this as unknown as { pendingMiddlewares?: unknown[] }).pendingMiddlewares;
+    if (queued === undefined || queued.length > 0) await super.init();
+  }
 }
 
 /** A body that is not JSON (parse error) → 400 `malformed-json`. */

@@ -226,6 +226,8 @@ describe('createServiceApp', () => {
       ['forbidden', 403],
       ['not-found', 404],
       ['conflict', 409],
+      ['too-large', 413],
+      ['unprocessable', 422],
       ['unavailable', 503],
     ])('maps kind %s to %i with its code and extensions', async (kind, status) => {
       const res = await inject({
@@ -296,13 +298,43 @@ describe('createServiceApp', () => {
       expect(line).toMatchObject({
         service: 'ticket-test',
         ticketId: 't-a1',
-        req: {
-          id: res.headers['x-request-id'],
-          headers: { 'x-api-key': '[redacted]', authorization: '[redacted]' },
-        },
+        reqId: res.headers['x-request-id'],
+        req: { id: res.headers['x-request-id'], method: 'GET', url: '/tickets/t-a1' },
         res: { statusCode: 200 },
+        msg: 'request completed',
       });
+      // Request headers (credentials among them) are not part of the line at all.
+      expect(line?.['req']).not.toHaveProperty('headers');
       expect(t.logs.some((l) => l['correlationId'] === 'corr-log-2')).toBe(true);
+      for (const minted of Object.values<MintedApiKey>(t.keys))
+        expect(t.rawLogs.join('\n')).not.toContain(minted.key);
+    });
+
+    it("puts the request's ids on what the service logs while handling it, after a body too", async () => {
+      const get = await inject({
+        method: 'GET',
+        url: '/errors/boom',
+        headers: { 'x-api-key': t.keys.agentA.key, 'x-correlation-id': 'corr-err-get' },
+      });
+      const post = await inject({
+        method: 'POST',
+        url: '/tickets/t-a1/errors/boom',
+        headers: { 'x-api-key': t.keys.agentA.key, 'x-correlation-id': 'corr-err-post' },
+        payload: { text: 'a note' },
+      });
+      expect([get.statusCode, post.statusCode]).toEqual([500, 500]);
+      const errorLine = (correlationId: string) =>
+        t.logs.find((l) => l['correlationId'] === correlationId && l['context'] === 'ProblemDetails');
+      expect(errorLine('corr-err-get')).toMatchObject({
+        level: 50,
+        reqId: get.headers['x-request-id'],
+        err: { message: expect.stringContaining('hunter2') as unknown },
+      });
+      expect(errorLine('corr-err-post')).toMatchObject({
+        level: 50,
+        reqId: post.headers['x-request-id'],
+        ticketId: 't-a1',
+      });
       for (const minted of Object.values<MintedApiKey>(t.keys))
         expect(t.rawLogs.join('\n')).not.toContain(minted.key);
     });

@@ -1,7 +1,11 @@
 import { InMemoryEventStore } from '@handoff/event-store';
-import { createIsolatedDatabase, testInfrastructure, type IsolatedDatabase } from '@handoff/testing';
+import {
+  createIsolatedDatabase,
+  testInfrastructure,
+  type IsolatedDatabase,
+  testPool,
+} from '@handoff/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
 import { ShutdownCoordinator } from '../bootstrap/shutdown.coordinator';
 import { startTestApp, type TestApp } from '../test-app/test-app.fixture';
 
@@ -77,7 +81,7 @@ describe('/health/ready', () => {
 
   it("checks a service's own clients and closes them in reverse order at shutdown", async () => {
     const { kafkaBrokers } = testInfrastructure();
-    const pool = new Pool({ connectionString: db.url, max: 1 });
+    const pool = testPool(db.url, { max: 1 });
     const kafka = new Kafka({ clientId: 'health-spec', brokers: kafkaBrokers, logLevel: logLevel.NOTHING });
     const t: TestApp = await startTestApp({}, { postgres: pool, kafka, eventStore: () => Promise.resolve() });
     const stopped: string[] = [];

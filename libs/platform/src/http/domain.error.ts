@@ -3,7 +3,16 @@
  * retry or dead-letter on Kafka) so domain code never speaks HTTP.
  */
 export type DomainErrorKind =
-  'invalid' | 'forbidden' | 'not-found' | 'conflict' | 'unauthorized' | 'unavailable';
+  | 'invalid'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'unavailable'
+  /** Well-formed input that names something impossible (a merge into itself, a missing reason). */
+  | 'unprocessable'
+  /** Content over a configured size limit. */
+  | 'too-large';
 
 /** HTTP status per kind. */
 export const HTTP_STATUS_BY_KIND: Readonly<Record<DomainErrorKind, number>> = {
@@ -12,6 +21,8 @@ export const HTTP_STATUS_BY_KIND: Readonly<Record<DomainErrorKind, number>> = {
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  'too-large': 413,
+  unprocessable: 422,
   unavailable: 503,
 };
 

@@ -35,6 +35,8 @@ const KINDS: readonly DomainErrorKind[] = [
   'conflict',
   'unauthorized',
   'unavailable',
+  'unprocessable',
+  'too-large',
 ];
 
 @ApiTags('tickets')
@@ -79,6 +81,13 @@ export class TicketTestController {
     if (found)
       throw new DomainError(`test-${found}`, found, `A ${found} failure`, { extensions: { hint: 'test' } });
     throw new Error('database password=hunter2 at /srv/secret.ts:42');
+  }
+
+  // A failure after a JSON body was read: the error's log line must still carry the request's ids.
+  @Post('tickets/:ticketId/errors/:kind')
+  @Roles('agent', 'supervisor')
+  failWithBody(@Param('kind') kind: string, @Body() _dto: AddNoteDto): never {
+    return this.fail(kind);
   }
 
   private find(ticketId: string, who: Principal): Ticket {
