@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
 import { inboundTopic, toKafkaMessage, topicCatalogue, type PublicEventEnvelope } from '@handoff/contracts';
-import { defineBenchmark } from '@handoff/testing';
+import { defineBenchmark, testPool } from '@handoff/testing';
 import { provisionTopics } from '@handoff/messaging';
 import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
 import {
   BASELINE_INSERT,
   BASELINE_TABLE,
@@ -12,8 +11,8 @@ import {
   startBenchService,
 } from './conversations-bench-environment';
 
-const MESSAGES = 600;
-const CUSTOMERS = 200;
+const MESSAGES = 2_400;
+const CUSTOMERS = 400;
 const CONCURRENT_PARTITIONS = 6;
 
 /**
@@ -51,7 +50,7 @@ export default defineBenchmark({
 
     // The service (fresh database and consumer group) consumes what was produced.
     const bench = await startBenchService(ctx, 'conversations_inbound', tenantId);
-    const pool = new Pool({ connectionString: bench.databaseUrl, max: CONCURRENT_PARTITIONS + 2 });
+    const pool = testPool(bench.databaseUrl, { max: CONCURRENT_PARTITIONS + 2 });
     try {
       let serviceRate: number;
       try {

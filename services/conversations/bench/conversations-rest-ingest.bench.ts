@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { defineBenchmark, elapsedMs, inParallel, percentiles } from '@handoff/testing';
+import { defineBenchmark, elapsedMs, inParallel, percentiles, testPool } from '@handoff/testing';
 import Fastify from 'fastify';
-import { Pool } from 'pg';
 import {
   BASELINE_INSERT,
   BASELINE_TABLE,
@@ -29,7 +28,7 @@ export default defineBenchmark({
   needs: ['postgres', 'kafka'],
   async run(ctx) {
     const bench = await startBenchService(ctx, 'conversations_rest');
-    const pool = new Pool({ connectionString: bench.databaseUrl, max: CLIENTS });
+    const pool = testPool(bench.databaseUrl, { max: CLIENTS });
     await pool.query(BASELINE_TABLE);
     const bare = Fastify({ logger: false });
     bare.post('/v1/messages', async (request, reply) => {

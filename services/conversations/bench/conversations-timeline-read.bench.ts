@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import { eventsTopic, sourceOf, toKafkaMessage } from '@handoff/contracts';
-import { defineBenchmark, elapsedMs, percentiles } from '@handoff/testing';
+import { defineBenchmark, elapsedMs, percentiles, testPool } from '@handoff/testing';
 import { Kafka, logLevel } from 'kafkajs';
-import { Pool } from 'pg';
 import { startBenchService } from './conversations-bench-environment';
 
 const MESSAGES = 2_000;
@@ -33,7 +32,7 @@ export default defineBenchmark({
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const pool = new Pool({ connectionString: bench.databaseUrl, max: 2 });
+    const pool = testPool(bench.databaseUrl, { max: 2 });
     const url = bench.service.url;
     try {
       const run = crypto.randomBytes(4).toString('hex');

@@ -27,7 +27,7 @@ import { CUSTOMER_CATEGORY, TICKET_CATEGORY } from './application/stream-names';
 import { loadConversationsConfig } from './conversations.config';
 import { ConversationsModule } from './conversations.module';
 import { toPublicEvents } from './messaging/public-events.mapper';
-import { projectOwnEvent } from './projections/conversations.projection';
+import { projectOwnEvent, projectOwnEvents } from './projections/conversations.projection';
 import { READ_MODEL_ENTITIES } from './projections/read-model.entities';
 import { READ_MODEL_MIGRATIONS } from './projections/read-model.migrations';
 import { EVENT_STORE_SCHEMA, READ_MODEL_SCHEMA } from './projections/read-model.schema';
@@ -108,6 +108,7 @@ export async function startConversationsService(
       pool,
       schema: READ_MODEL_SCHEMA,
       apply: projectOwnEvent,
+      applyBatch: projectOwnEvents,
       onError: (error, restartInMs) =>
         logger.error(`read-model projection failed, restarting in ${restartInMs} ms: ${String(error)}`),
     });
@@ -152,6 +153,7 @@ export async function startConversationsService(
         clock,
         ids,
         maxMessageChars: config.MAX_MESSAGE_CHARS,
+        ingestBatch: { maxBatch: config.INGEST_BATCH_MAX, maxInFlight: config.INGEST_BATCHES_IN_FLIGHT },
         consumer,
       }),
       config,

@@ -17,6 +17,13 @@ export const conversationsConfigSchema = {
    * kept apart from DB_POOL_SIZE so lock holders can never starve the appends they wait for).
    */
   INGEST_CONCURRENCY: int({ min: 1, max: 100, default: 8 }),
+  /**
+   * Group commit of `POST /v1/messages`: concurrent requests are ingested together, at most this
+   * many per batch (1 turns batching off: each request alone).
+   */
+  INGEST_BATCH_MAX: int({ min: 1, max: 1000, default: 64 }),
+  /** Batches of REST requests being ingested at once; later requests queue for the next one. */
+  INGEST_BATCHES_IN_FLIGHT: int({ min: 1, max: 16, default: 2 }),
   /** Partitions of the consumed topics processed at once (order stays per partition). */
   KAFKA_CONCURRENT_PARTITIONS: int({ min: 1, max: 64, default: 3 }),
   /**

@@ -15,10 +15,15 @@ import {
 import { CustomerCommandsHandler } from './application/customer-commands.handler';
 import { CustomerIdentities } from './application/customer-identities';
 import { PostgresCustomerLocks } from './application/customer-locks.pg';
+import { IngestBatcher } from './application/ingest-batcher';
 import { IngestMessageHandler } from './application/ingest-message.handler';
 import { TicketCommandsHandler } from './application/ticket-commands.handler';
 import { StreamStateCache } from './application/stream-runner';
-import { ExternalEventsController, InboundMessagesController } from './messaging/inbound-messages.controller';
+import {
+  ExternalEventsController,
+  InboundMessagesController,
+  ingestInboundBatch,
+} from './messaging/inbound-messages.controller';
 import { ConversationsReadModel } from './projections/read-model.queries';
 
 /** What the composition root opened and hands to the module. */
@@ -31,6 +36,8 @@ export interface ConversationsRuntime {
   clock: Clock;
   ids: IdGenerator;
   maxMessageChars: number;
+  /** Group commit of `POST /v1/messages`: most requests per batch, batches in flight. */
+  ingestBatch: { maxBatch: number; maxInFlight: number };
   consumer: ConsumerRuntimeOptions;
 }
 
@@ -56,7 +63,9 @@ export class ConversationsModule {
     );
     return {
       module: ConversationsModule,
-      imports: [ConsumerRuntimeModule.forRoot(runtime.consumer)],
+      imports: [
+        ConsumerRuntimeModule.forRoot({ ...runtime.consumer, prepareBatch: ingestInboundBatch(ingestion) }),
+      ],
       controllers: [
         MessagesController,
         CustomersController,
@@ -66,6 +75,7 @@ export class ConversationsModule {
       ],
       providers: [
         { provide: IngestMessageHandler, useValue: ingestion },
+        { provide: IngestBatcher, useValue: new IngestBatcher(ingestion, runtime.ingestBatch) },
         {
           provide: CustomerCommandsHandler,
           useValue: new CustomerCommandsHandler(store, identities, readModel, barrier, clock, ids),

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -12,7 +12,6 @@ import { CurrentPrincipal, Roles, type Principal } from '@handoff/platform';
 import type { FastifyRequest } from 'fastify';
 import { CustomerCommandsHandler } from '../application/customer-commands.handler';
 import type { ActiveCustomer } from '../application/customer-identities';
-import { ConversationsProblemFilter } from './conversations-problem.filter';
 import { LinkIdentityDto, MergeCustomersDto, UnmergeCustomerDto } from './conversations.dto';
 import { commandContext, customerIdParam } from './request-context';
 
@@ -38,7 +37,6 @@ const view = (c: ActiveCustomer): CustomerView => ({
 });
 
 @ApiTags('customers')
-@UseFilters(new ConversationsProblemFilter())
 @Controller('v1/customers')
 export class CustomersController {
   constructor(@Inject(CustomerCommandsHandler) private readonly customers: CustomerCommandsHandler) {}

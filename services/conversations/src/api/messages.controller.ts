@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,15 +11,13 @@ import {
 } from '@nestjs/swagger';
 import { correlationIdOf, CurrentPrincipal, Roles, type Principal } from '@handoff/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { IngestMessageHandler } from '../application/ingest-message.handler';
-import { ConversationsProblemFilter } from './conversations-problem.filter';
+import { IngestBatcher } from '../application/ingest-batcher';
 import { IngestMessageDto, IngestResultDto } from './conversations.dto';
 
 @ApiTags('messages')
-@UseFilters(new ConversationsProblemFilter())
 @Controller('v1/messages')
 export class MessagesController {
-  constructor(@Inject(IngestMessageHandler) private readonly ingestion: IngestMessageHandler) {}
+  constructor(@Inject(IngestBatcher) private readonly ingestion: IngestBatcher) {}
 
   /** Ingests one channel message: identity → customer, continuity → ticket, idempotent per channel id. */
   @Post()
@@ -44,8 +42,10 @@ export class MessagesController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IngestResultDto> {
-    const outcome = await this.ingestion.ingest(
-      {
+    // Concurrent requests are ingested together; each waits until the read model holds its
+    // message (read-your-writes: a tool that posts a message and then reads the ticket sees it).
+    const outcome = await this.ingestion.submit({
+      input: {
         tenantId: principal.tenantId,
         channel: dto.channel,
         channelMessageId: dto.channelMessageId,
@@ -77,8 +77,8 @@ export class MessagesController {
         sentAt: dto.sentAt,
         ...(dto.ticketId === undefined ? {} : { ticketId: dto.ticketId }),
       },
-      { correlationId: correlationIdOf(request.raw), causationId: request.id },
-    );
+      request: { correlationId: correlationIdOf(request.raw), causationId: request.id },
+    });
     if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
     return outcome.result;
   }

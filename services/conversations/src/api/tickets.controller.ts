@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -15,7 +15,6 @@ import { READ_MODEL_QUERIES } from '../application/conversations.ports';
 import { TicketCommandsHandler } from '../application/ticket-commands.handler';
 import { TicketNotFound } from '../domain/conversations.errors';
 import type { ConversationsReadModel, TicketPage, TicketView } from '../projections/read-model.queries';
-import { ConversationsProblemFilter } from './conversations-problem.filter';
 import {
   CloseTicketDto,
   CsatDto,
@@ -26,7 +25,6 @@ import {
 import { commandContext, ticketIdParam } from './request-context';
 
 @ApiTags('tickets')
-@UseFilters(new ConversationsProblemFilter())
 @Controller('v1/tickets')
 export class TicketsController {
   constructor(

@@ -34,6 +34,24 @@ export interface TicketRow {
   lastActivityAt: string;
 }
 
+/** One customer's continuity question: its open tickets, and which ticket holds the thread. */
+export interface ContinuityRequest {
+  tenantId: string;
+  customerId: string;
+  thread?: { channel: ChannelKind; threadId: string };
+}
+
+export interface ThreadRequest {
+  tenantId: string;
+  channel: ChannelKind;
+  threadId: string;
+}
+
+export interface ContinuityAnswer {
+  thread?: TicketRow & { mergedInto?: string };
+  openTickets: TicketRow[];
+}
+
 /** The read-model queries the command side needs (all scoped by tenant). */
 export interface ReadModelQueries {
   /** The ticket, or the ticket it was merged into (followed to the end); undefined when unknown. */
@@ -41,6 +59,27 @@ export interface ReadModelQueries {
   /** The (surviving) ticket that last held this channel thread. */
   ticketForThread(tenantId: string, channel: ChannelKind, threadId: string): Promise<TicketRow | undefined>;
   openTicketsOf(tenantId: string, customerId: string): Promise<TicketRow[]>;
+  /**
+   * What ticket continuity reads for a message, in one round trip: the (surviving) ticket holding
+   * the channel thread, if any, and the customer's open tickets (most recently active first).
+   */
+  continuityOf(
+    tenantId: string,
+    customerId: string,
+    thread?: { channel: ChannelKind; threadId: string },
+  ): Promise<{ thread?: TicketRow; openTickets: TicketRow[] }>;
+  /**
+   * {@link continuityOf} for many customers in one round trip, answers in request order. The thread's
+   * ticket is the one that holds the thread, not followed through merges (`mergedInto` says so).
+   */
+  continuityOfMany(requests: readonly ContinuityRequest[]): Promise<ContinuityAnswer[]>;
+  /**
+   * The ticket holding each channel thread, in one round trip, answers in request order (undefined
+   * for an unknown thread); as is, not followed through merges (`mergedInto` says so).
+   */
+  threadTicketsOfMany(
+    requests: readonly ThreadRequest[],
+  ): Promise<(ContinuityAnswer['thread'] | undefined)[]>;
   ticketIdsOf(tenantId: string, customerId: string): Promise<string[]>;
   currentOwner(tenantId: string, ticketId: string): Promise<OwnerRef | undefined>;
   /** Handoffs of the ticket (and of tickets merged into it) requested before `at`, oldest first. */
@@ -55,6 +94,8 @@ export interface ProjectionBarrier {
 /** Serialises the continuity decisions of one customer, across every replica. */
 export interface CustomerLocks {
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Holds the locks of every key at once while `work` runs (taken in one order, so no deadlock). */
+  withLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
 }
 
 /** Who asked, for the metadata of the events a command appends. */

@@ -10,7 +10,7 @@ import {
 import type { Identity } from '../domain/identity';
 import { type Clock, type CommandContext, type IdGenerator, metadataOf } from './conversations.ports';
 import { customerStream, identityStream } from './stream-names';
-import { execute, loadStream, StreamStateCache } from './stream-runner';
+import { execute, executeOnNewStream, loadStream, StreamStateCache } from './stream-runner';
 
 /** The one event of an identity stream: which customer first held the identity. */
 export interface IdentityBound {
@@ -21,6 +21,7 @@ export interface IdentityBound {
 export type ActiveCustomer = Exclude<CustomerState, { status: 'none' }>;
 
 const MAX_MERGE_HOPS = 32;
+const MAX_CACHED_BINDINGS = 50_000;
 
 /**
  * Channel identity → customer. The identity stream is the uniqueness guard (appended with
@@ -29,6 +30,12 @@ const MAX_MERGE_HOPS = 32;
  * identity streams.
  */
 export class CustomerIdentities {
+  /**
+   * Identity stream → the customer that first held it. The first event of an identity stream is
+   * never replaced (merges are followed through the customer streams), so an entry never goes stale.
+   */
+  private readonly bindings = new Map<string, string>();
+
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
@@ -72,7 +79,7 @@ export class CustomerIdentities {
       if (winner === undefined) throw new Error('identity stream exists but names no customer');
       return winner;
     }
-    await this.create(context, customerId, identity);
+    await this.create(context, customerId, identity, true);
     return customerId;
   }
 
@@ -84,11 +91,11 @@ export class CustomerIdentities {
     const { tenantId } = context;
     const event: IdentityBound = { type: 'IdentityBound', data: { tenantId, identity, customerId } };
     try {
-      await this.store.append(
-        identityStream(tenantId, identity),
-        [{ ...event, metadata: metadataOf(context, this.clock) }],
-        { expectedRevision: 'no-stream' },
-      );
+      const stream = identityStream(tenantId, identity);
+      await this.store.append(stream, [{ ...event, metadata: metadataOf(context, this.clock) }], {
+        expectedRevision: 'no-stream',
+      });
+      this.remember(stream, customerId);
       return true;
     } catch (error) {
       if (error instanceof WrongExpectedVersion) return false;
@@ -97,13 +104,33 @@ export class CustomerIdentities {
   }
 
   async boundCustomer(tenantId: string, identity: Identity): Promise<string | undefined> {
+    const stream = identityStream(tenantId, identity);
+    const cached = this.bindings.get(stream);
+    if (cached !== undefined) return cached;
     const { state } = await loadStream<string | undefined, IdentityBound>(
       this.store,
-      identityStream(tenantId, identity),
+      stream,
       (current, event) => current ?? event.data.customerId,
       undefined,
     );
+    if (state !== undefined) this.remember(stream, state);
     return state;
+  }
+
+  /** The customer this process knows the identity stream binds to, without reading anything. */
+  cachedBinding(stream: string): string | undefined {
+    return this.bindings.get(stream);
+  }
+
+  /** Records a binding read or written elsewhere (the batch ingestion's reads and appends). */
+  learnBinding(stream: string, customerId: string): void {
+    this.remember(stream, customerId);
+  }
+
+  private remember(stream: string, customerId: string): void {
+    // Bounded: dropping every entry only costs one read per identity afterwards.
+    if (this.bindings.size >= MAX_CACHED_BINDINGS) this.bindings.clear();
+    this.bindings.set(stream, customerId);
   }
 
   private async follow(context: CommandContext, start: string, identity: Identity): Promise<string> {
@@ -120,8 +147,8 @@ export class CustomerIdentities {
     throw new Error(`customer ${start}: merge chain longer than ${MAX_MERGE_HOPS}`);
   }
 
-  private async create(context: CommandContext, customerId: string, identity: Identity) {
-    await execute(
+  private async create(context: CommandContext, customerId: string, identity: Identity, fresh = false) {
+    await (fresh ? executeOnNewStream : execute)(
       this.store,
       customerStream(customerId),
       customerDecider,

@@ -10,20 +10,39 @@ export class PostgresCustomerLocks implements CustomerLocks {
   /** `pool` should set `lock_timeout` on its connections, so a stuck holder fails waiters, not hangs them. */
   constructor(private readonly pool: Pool) {}
 
-  async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.withLocks([key], work);
+  }
+
+  /**
+   * Every key's lock in one round trip, taken in ascending order of the lock ids: two holders of
+   * overlapping sets then always queue in the same order and never deadlock (a holder of one lock
+   * never waits for another). Released together, the connection holding nothing else.
+   */
+  async withLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    if (keys.length === 0) return work();
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      try {
+        await client.query(
+          `SELECT pg_advisory_lock(id) FROM (
+             SELECT DISTINCT hashtextextended(k, 0) AS id FROM unnest($1::text[]) AS k ORDER BY 1
+           ) ids`,
+          [keys],
+        );
+      } catch (error) {
+        // A multi-key lock that failed half-way (lock_timeout) may hold some of its keys.
+        broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
       try {
         return await work();
       } finally {
-        await client
-          .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key])
-          .catch((error: unknown) => {
-            // A connection whose unlock failed may still hold the lock: destroy it, never pool it.
-            broken = error instanceof Error ? error : new Error(String(error));
-          });
+        await client.query('SELECT pg_advisory_unlock_all()').catch((error: unknown) => {
+          // A connection whose unlock failed may still hold the lock: destroy it, never pool it.
+          broken = error instanceof Error ? error : new Error(String(error));
+        });
       }
     } finally {
       client.release(broken);

@@ -1,4 +1,13 @@
-import { type EventMetadata, type EventStore, WrongExpectedVersion } from '@handoff/event-store';
+import {
+  type EventMetadata,
+  type EventStore,
+  type MultiStreamEventStore,
+  type NewEvent,
+  type StreamAppend,
+  StreamDeleted,
+  supportsMultiStream,
+  WrongExpectedVersion,
+} from '@handoff/event-store';
 import {
   AlreadyMerged,
   TicketClosedAlready,
@@ -6,11 +15,25 @@ import {
   UnknownTicketReference,
   VerifiedIdentityConflict,
 } from '../domain/conversations.errors';
-import { type ActorRef, customerDecider } from '../domain/customer.decider';
+import {
+  type ActorRef,
+  type CustomerEvent,
+  type CustomerState,
+  customerDecider,
+  evolveCustomer,
+  initialCustomerState,
+} from '../domain/customer.decider';
 import { type IncomingMessage, type ValidMessage, validateMessage } from '../domain/inbound-message';
 import { verifiedConflicts } from '../domain/identity';
 import { chooseTicket, type ContinuityDecision } from '../domain/ticket-continuity';
-import { type TicketCommand, ticketDecider } from '../domain/ticket.decider';
+import {
+  evolveTicket,
+  initialTicketState,
+  type TicketCommand,
+  type TicketEvent,
+  type TicketState,
+  ticketDecider,
+} from '../domain/ticket.decider';
 import {
   type Clock,
   type CommandContext,
@@ -22,9 +45,9 @@ import {
   type TicketRow,
   metadataOf,
 } from './conversations.ports';
-import type { CustomerIdentities } from './customer-identities';
-import { customerStream, inboundStream, ticketStream } from './stream-names';
-import { execute, loadStream, StreamStateCache } from './stream-runner';
+import type { CustomerIdentities, IdentityBound } from './customer-identities';
+import { customerStream, identityStream, inboundStream, ticketStream } from './stream-names';
+import { execute, executeOnNewStream, loadStream, loadStreams, StreamStateCache } from './stream-runner';
 
 type ReceiveMessage = Extract<TicketCommand, { type: 'ReceiveMessage' }>;
 
@@ -60,6 +83,34 @@ export interface IngestOutcome {
   replayed: boolean;
 }
 
+export interface IngestOptions {
+  /**
+   * Answer only once the read model holds the message (read-your-writes: a support tool that posts
+   * a message and then reads the ticket sees it). The inbound topic has no reader waiting and skips
+   * it; the continuity guarantee does not depend on it.
+   */
+  awaitProjection: boolean;
+}
+
+/** A plan, and whether the next message of the customer needs its events in the read model. */
+interface Decided {
+  plan: IngestPlan;
+  /**
+   * True when the plan changes what continuity reads (a new ticket, a reopened one, a thread that
+   * moves to this ticket, or a customer with several open tickets, ordered by last activity).
+   */
+  changesContinuity: boolean;
+}
+
+/** What applying the ingestion's own plan left: its result and where its events are. */
+interface Applied {
+  result: IngestResult;
+  /** Position of the last event appended; undefined when nothing was (a completed repeat). */
+  position?: bigint;
+  /** Whether the read model already holds `position`. */
+  projected: boolean;
+}
+
 /** Who the message is from and which customer's tickets it belongs to. */
 interface Parties {
   customerId: string;
@@ -67,7 +118,67 @@ interface Parties {
   ambiguous: boolean;
 }
 
+/** One message of {@link IngestMessageHandler.ingestMany}, with its request's correlation. */
+export interface IngestItem {
+  input: IncomingMessage;
+  request: { correlationId: string; causationId?: string };
+}
+
+/** What became of one message of a batch. */
+export type IngestItemResult = { ok: true; outcome: IngestOutcome } | { ok: false; error: unknown };
+
+export interface IngestManyOptions extends IngestOptions {
+  /**
+   * The items are a stream's order (the inbound topic): a message whose thread or sender had an
+   * earlier message fail in the batch is left alone (reported as {@link NotIngestedAfterFailure}),
+   * so it never overtakes that message when it is retried.
+   */
+  keepOrder: boolean;
+}
+
+/** A message of a batch left alone because an earlier message of its thread or sender failed. */
+export class NotIngestedAfterFailure extends Error {
+  constructor() {
+    super('not ingested: an earlier message of its thread or sender failed in the same batch');
+  }
+}
+
+/** A batch item that passed validation and was not ingested before. */
+interface Pending {
+  index: number;
+  item: IngestItem;
+  message: ValidMessage;
+  guard: string;
+  /** Ordering keys: the sender identity's stream and the channel thread. */
+  keys: string[];
+}
+
+/** A fast-path item, its customer resolved. */
+interface Resolved extends Pending {
+  /** The customer's identity (a customer's message); a new customer's claim is appended with it. */
+  identity: NonNullable<ValidMessage['sender']['identity']> | undefined;
+  context: CommandContext;
+  customerId: string;
+  /** Who wrote: the customer, or for anyone else's message their id (as the one-by-one path says). */
+  senderId: string;
+  /** For a message that is not the customer's: the ticket its thread belonged to when resolved. */
+  threadTicketId?: string;
+  /** The customer is new: its identity claim and its stream are appended with the message. */
+  fresh: boolean;
+}
+
+/** A fast-path item, planned, with the events it appends. */
+interface Planned extends Resolved {
+  plan: IngestPlan;
+  changesContinuity: boolean;
+  ticketBefore: { state: TicketState; revision: bigint | 'no-stream' };
+  ticketEvents: TicketEvent[];
+}
+
 const MAX_REPLANS = 3;
+const MAX_REMEMBERED_RESULTS = 50_000;
+/** Most messages decided and appended together by the batch path. */
+const MAX_ROUND = 128;
 
 /**
  * Ingestion of one channel message, shared by `POST /v1/messages` and the inbound topic.
@@ -77,11 +188,24 @@ const MAX_REPLANS = 3;
  * the message; the other reads the winner's plan and returns its result. The ticket decider is
  * idempotent by message id too, so completing a plan twice appends nothing.
  *
- * Continuity decisions of one customer are serialised (a lock per customer across replicas) and
- * each ingestion waits until its events are in the read model before it releases the lock, so the
- * next message of the customer sees the ticket the previous one opened.
+ * Continuity decisions of one customer are serialised (a lock per customer across replicas). An
+ * ingestion that changed what continuity reads (opened or reopened a ticket, moved a thread, chose
+ * among several open tickets) waits until its events are in the read model before it releases the
+ * lock, so the next message of the customer sees the ticket the previous one opened. A message that
+ * joins the customer's only open ticket on a thread the ticket already holds changes none of that,
+ * and releases the lock as soon as its events are appended.
  */
 export class IngestMessageHandler {
+  /**
+   * Guard stream → result of the channel messages this process ingested completely. A completed
+   * plan is final (only a plan whose ticket refused the message is ever replaced), so a repeat
+   * (a consumer's second pass, a REST retry) is answered without reading the store.
+   */
+  private readonly ingested = new Map<string, IngestResult>();
+
+  /** The store's multi-stream operations, when it has them (the batch path needs them). */
+  private readonly multi: MultiStreamEventStore | undefined;
+
   constructor(
     private readonly store: EventStore,
     private readonly identities: CustomerIdentities,
@@ -92,22 +216,36 @@ export class IngestMessageHandler {
     private readonly ids: IdGenerator,
     private readonly settings: IngestSettings,
     private readonly cache: StreamStateCache = new StreamStateCache(),
-  ) {}
+  ) {
+    this.multi = supportsMultiStream(store) ? store : undefined;
+  }
 
   async ingest(
     input: IncomingMessage,
     request: { correlationId: string; causationId?: string },
+    options: IngestOptions = { awaitProjection: true },
   ): Promise<IngestOutcome> {
     const message = validateMessage(input, this.settings.maxMessageChars);
     const guard = inboundStream(message.tenantId, message.channel, message.channelMessageId);
-    const prior = await this.readPlan(guard);
-    if (prior.plan) return { result: await this.complete(prior.plan), replayed: true };
-
-    const referenced = await this.referencedTicket(message);
-    const thread =
-      message.channelThreadId === undefined
-        ? undefined
-        : await this.readModel.ticketForThread(message.tenantId, message.channel, message.channelThreadId);
+    const known = this.ingested.get(guard);
+    if (known) return { result: known, replayed: true };
+    // The read-model reads go along with the guard read; a repeat answers even if they failed.
+    const needsThread = !(message.sender.kind === 'customer' && message.sender.identity);
+    const [prior, tickets] = await Promise.all([
+      this.readPlan(guard),
+      Promise.all([
+        this.referencedTicket(message),
+        // Only a sender other than an identified customer needs the thread to know whose message it
+        // is; everyone else's thread is read under the lock, with the customer's open tickets.
+        needsThread ? this.threadTicket(message) : undefined,
+      ]).then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
+    if (prior.plan) return { result: await this.complete(guard, prior.plan), replayed: true };
+    if ('error' in tickets) throw tickets.error;
+    const [referenced, thread] = tickets.found;
     const context: CommandContext = {
       tenantId: message.tenantId,
       actor: this.senderActor(message),
@@ -116,44 +254,433 @@ export class IngestMessageHandler {
     };
     const parties = await this.parties(message, referenced, thread, context);
 
-    return this.locks.withLock(`${message.tenantId}/customer/${parties.customerId}`, async () => {
-      let candidates = { referenced, thread };
-      for (let attempt = 0; ; attempt++) {
-        const current = await this.readPlan(guard);
-        // Another delivery of the same message got here first while this one waited for the lock.
-        if (current.plan && attempt === 0)
-          return { result: await this.complete(current.plan), replayed: true };
-        const plan = await this.plan(message, parties, candidates, context);
-        try {
-          await this.store.append(guard, [{ type: 'MessagePlanned', data: plan, metadata: plan.metadata }], {
-            expectedRevision: current.revision,
-          });
-        } catch (error) {
-          if (!(error instanceof WrongExpectedVersion)) throw error;
-          const winner = await this.readPlan(guard);
-          if (!winner.plan) throw error;
-          return { result: await this.complete(winner.plan), replayed: true };
+    const outcome = await this.locks.withLock(
+      `${message.tenantId}/customer/${parties.customerId}`,
+      async (): Promise<IngestOutcome & { applied?: Applied }> => {
+        let candidate = referenced;
+        // No plan existed before the lock: a delivery that claimed the message meanwhile makes the
+        // `no-stream` append below fail, and its plan is then completed instead.
+        let revision = prior.revision;
+        for (let attempt = 0; ; attempt++) {
+          const { plan, changesContinuity } = await this.plan(message, parties, candidate, context);
+          try {
+            await this.store.append(
+              guard,
+              [{ type: 'MessagePlanned', data: plan, metadata: plan.metadata }],
+              { expectedRevision: revision },
+            );
+          } catch (error) {
+            if (!(error instanceof WrongExpectedVersion)) throw error;
+            const winner = await this.readPlan(guard);
+            if (!winner.plan) throw error;
+            return { result: await this.complete(guard, winner.plan), replayed: true };
+          }
+          try {
+            const applied = await this.apply(plan, changesContinuity);
+            this.remember(guard, applied.result);
+            return { result: applied.result, replayed: false, applied };
+          } catch (error) {
+            // The chosen ticket was closed or merged since the read model was read: decide again.
+            const stale = error instanceof TicketClosedAlready || error instanceof AlreadyMerged;
+            if (!stale || attempt >= MAX_REPLANS) throw error;
+            revision = (await this.readPlan(guard)).revision;
+            candidate = await this.referencedTicket(message);
+          }
         }
-        try {
-          return { result: await this.complete(plan), replayed: false };
-        } catch (error) {
-          // The chosen ticket was closed or merged since the read model was read: decide again.
-          const stale = error instanceof TicketClosedAlready || error instanceof AlreadyMerged;
-          if (!stale || attempt >= MAX_REPLANS) throw error;
-          candidates = {
-            referenced: await this.referencedTicket(message),
-            thread:
-              message.channelThreadId === undefined
-                ? undefined
-                : await this.readModel.ticketForThread(
-                    message.tenantId,
-                    message.channel,
-                    message.channelThreadId,
-                  ),
-          };
-        }
+      },
+    );
+    const { applied } = outcome;
+    if (options.awaitProjection && applied?.position !== undefined && !applied.projected)
+      await this.barrier.waitFor(applied.position);
+    return { result: outcome.result, replayed: outcome.replayed };
+  }
+
+  /**
+   * Ingests many channel messages at once, with the same outcome per message as {@link ingest}
+   * (results in item order; one message's failure is its own). The messages go in rounds in which
+   * no sender identity and no channel thread appears twice, so each customer's messages are decided
+   * one after another, in item order.
+   *
+   * A customer's message that names no ticket takes the batch path when the store has multi-stream
+   * operations: the round's customers are resolved, locked, read and decided together, and every
+   * event of the round (identity claims, new customers, guards, tickets) is appended in one
+   * transaction: a handful of round trips per round instead of several per message. Anything the
+   * batch path cannot decide on what it read (a merged customer or thread, a refused message, a
+   * concurrent writer) goes through {@link ingest}, which decides it from scratch.
+   */
+  async ingestMany(items: readonly IngestItem[], options: IngestManyOptions): Promise<IngestItemResult[]> {
+    const results: IngestItemResult[] = new Array<IngestItemResult>(items.length);
+    let pending: Pending[] = [];
+    items.forEach((item, index) => {
+      try {
+        const message = validateMessage(item.input, this.settings.maxMessageChars);
+        const guard = inboundStream(message.tenantId, message.channel, message.channelMessageId);
+        pending.push({ index, item, message, guard, keys: orderingKeys(message) });
+      } catch (error) {
+        results[index] = { ok: false, error };
       }
     });
+    const failedKeys = new Set<string>();
+    while (pending.length > 0) {
+      const round: Pending[] = [];
+      const later: Pending[] = [];
+      const seen = new Set<string>();
+      for (const p of pending) {
+        // A message ingested before (by an earlier round, a re-send within the batch, or earlier).
+        const known = this.ingested.get(p.guard);
+        if (known) {
+          results[p.index] = { ok: true, outcome: { result: known, replayed: true } };
+          continue;
+        }
+        if (options.keepOrder && p.keys.some((k) => failedKeys.has(k))) {
+          results[p.index] = { ok: false, error: new NotIngestedAfterFailure() };
+          p.keys.forEach((k) => failedKeys.add(k));
+          continue;
+        }
+        const blocked = round.length >= MAX_ROUND || p.keys.some((k) => seen.has(k));
+        p.keys.forEach((k) => seen.add(k));
+        (blocked ? later : round).push(p);
+      }
+      const fast = round.filter((p) => this.multi && fastPathable(p.message));
+      const single = round.filter((p) => !fast.includes(p));
+      const settle = (p: Pending) =>
+        this.ingest(p.item.input, p.item.request, options).then(
+          (outcome): IngestItemResult => ({ ok: true, outcome }),
+          (error: unknown): IngestItemResult => ({ ok: false, error }),
+        );
+      const [viaBatch, viaSingle] = await Promise.all([
+        this.ingestRound(fast, options, settle),
+        Promise.all(single.map(settle)),
+      ]);
+      const settled: [Pending, IngestItemResult][] = [
+        ...fast.map((p, i): [Pending, IngestItemResult] => [p, viaBatch[i]!]),
+        ...single.map((p, i): [Pending, IngestItemResult] => [p, viaSingle[i]!]),
+      ];
+      for (const [p, result] of settled) {
+        results[p.index] = result;
+        if (!result.ok) p.keys.forEach((k) => failedKeys.add(k));
+      }
+      pending = later;
+    }
+    return results;
+  }
+
+  /**
+   * The batch path for one round (distinct identities and threads, customer senders, no ticket
+   * reference). Results in the order of `round`; items it cannot decide go through `fallback`, after
+   * the round's locks are released.
+   */
+  private async ingestRound(
+    round: Pending[],
+    options: IngestOptions,
+    fallback: (p: Pending) => Promise<IngestItemResult>,
+  ): Promise<IngestItemResult[]> {
+    const multi = this.multi;
+    if (round.length === 0 || !multi) return Promise.all(round.map(fallback));
+    // By item index: the later stages carry copies of the items, enriched.
+    const results = new Map<number, IngestItemResult>();
+    const deferred = new Set<number>();
+    try {
+      const resolved = await this.resolveRound(multi, round, deferred);
+      // New customers' ids too: another ingestion that learns one from its identity stream right
+      // after the commit must wait until this round's tickets are in the read model.
+      const lockKeys = resolved.map((r) => `${r.message.tenantId}/customer/${r.customerId}`);
+      const position = await this.locks.withLocks(lockKeys, async () => {
+        const planned = await this.planRound(multi, resolved, deferred);
+        if (planned.length === 0) return undefined;
+        let appended: bigint | undefined;
+        try {
+          appended = await this.appendRound(multi, planned, results);
+        } catch (error) {
+          // Another writer got in between (or the message was planned before): decide each message
+          // again from scratch.
+          if (!(error instanceof WrongExpectedVersion || error instanceof StreamDeleted)) throw error;
+          for (const p of planned) deferred.add(p.index);
+          return undefined;
+        }
+        // The next message of these customers must find what this round changed in the read model.
+        if (planned.some((p) => p.changesContinuity)) {
+          await this.barrier.waitFor(appended);
+          return undefined;
+        }
+        return appended;
+      });
+      if (options.awaitProjection && position !== undefined) await this.barrier.waitFor(position);
+    } catch (error) {
+      // Nothing of the round is known to be written: each message is reported failed (a retry of
+      // it completes or repeats the round's work idempotently).
+      for (const p of round) if (!results.has(p.index)) results.set(p.index, { ok: false, error });
+      return round.map((p) => results.get(p.index)!);
+    }
+    // Deferred items go one after another: two of them may be of one customer.
+    for (const p of round)
+      if (!results.has(p.index) && deferred.has(p.index)) results.set(p.index, await fallback(p));
+    return round.map(
+      (p) => results.get(p.index) ?? { ok: false, error: new Error('message left undecided') },
+    );
+  }
+
+  /**
+   * Whose messages these are. A customer's: known identities from memory or, in one read, from
+   * their streams; their customers read (one read) to follow nothing stale. A new identity gets a
+   * new customer, claimed with the round's append. Anyone else's message (agent, bot, system)
+   * belongs to the customer of its thread's ticket (one read of the read model, alongside). Merged
+   * or half-created customers, a thread unknown or merged away, and a second message of one
+   * customer in the round are deferred to the one-by-one path.
+   */
+  private async resolveRound(
+    multi: MultiStreamEventStore,
+    round: Pending[],
+    deferred: Set<number>,
+  ): Promise<Resolved[]> {
+    const byThread = round.filter((p) => !writesAsCustomer(p.message));
+    const [customers, threadTickets] = await Promise.all([
+      this.customersOf(
+        multi,
+        round.filter((p) => writesAsCustomer(p.message)),
+      ),
+      this.readModel.threadTicketsOfMany(
+        byThread.map((p) => ({
+          tenantId: p.message.tenantId,
+          channel: p.message.channel,
+          threadId: p.message.channelThreadId!,
+        })),
+      ),
+    ]);
+    const resolved: Resolved[] = [];
+    const taken = new Set<string>();
+    for (const p of round) {
+      const context: CommandContext = {
+        tenantId: p.message.tenantId,
+        actor: this.senderActor(p.message),
+        correlationId: p.item.request.correlationId,
+        ...(p.item.request.causationId === undefined ? {} : { causationId: p.item.request.causationId }),
+      };
+      if (!writesAsCustomer(p.message)) {
+        const ticket = threadTickets[byThread.indexOf(p)];
+        if (!ticket || ticket.mergedInto !== undefined || taken.has(ticket.customerId)) {
+          deferred.add(p.index);
+          continue;
+        }
+        taken.add(ticket.customerId);
+        const { sender } = p.message;
+        resolved.push({
+          ...p,
+          identity: undefined,
+          context,
+          customerId: ticket.customerId,
+          senderId: sender.id ?? sender.identity?.value ?? sender.kind,
+          threadTicketId: ticket.ticketId,
+          fresh: false,
+        });
+        continue;
+      }
+      const identity = p.message.sender.identity!;
+      const customerId = customers.bound.get(identityStream(p.message.tenantId, identity));
+      if (customerId === undefined) {
+        const fresh = this.ids.next();
+        resolved.push({ ...p, identity, context, customerId: fresh, senderId: fresh, fresh: true });
+        continue;
+      }
+      const state = customers.states.get(customerStream(customerId))?.state;
+      if (!state || state.status === 'none' || state.mergedInto || taken.has(customerId)) {
+        deferred.add(p.index);
+        continue;
+      }
+      taken.add(customerId);
+      resolved.push({ ...p, identity, context, customerId, senderId: customerId, fresh: false });
+    }
+    return resolved;
+  }
+
+  /**
+   * The customers of these customer messages: each identity's customer (from memory, or from the
+   * identity streams in one read) and each known customer's state (cached, brought up to date in
+   * one read).
+   */
+  private async customersOf(
+    multi: MultiStreamEventStore,
+    messages: Pending[],
+  ): Promise<{
+    bound: Map<string, string>;
+    states: Map<string, { state: CustomerState; revision: bigint }>;
+  }> {
+    const streams = messages.map((p) => identityStream(p.message.tenantId, p.message.sender.identity!));
+    const bound = new Map<string, string>();
+    const misses: string[] = [];
+    for (const stream of streams) {
+      const customerId = this.identities.cachedBinding(stream);
+      if (customerId === undefined) misses.push(stream);
+      else bound.set(stream, customerId);
+    }
+    if (misses.length > 0) {
+      const read = await multi.readStreams(misses.map((stream) => ({ stream })));
+      for (const [stream, events] of read) {
+        const first = events?.[0] as { data: IdentityBound['data'] } | undefined;
+        if (first) {
+          bound.set(stream, first.data.customerId);
+          this.identities.learnBinding(stream, first.data.customerId);
+        }
+      }
+    }
+    const states = await loadStreams(
+      multi,
+      [...bound.values()].map(customerStream),
+      evolveCustomer,
+      initialCustomerState,
+      this.cache,
+    );
+    return { bound, states };
+  }
+
+  /** Continuity of every customer of the round in one read, each message decided on it. */
+  private async planRound(
+    multi: MultiStreamEventStore,
+    resolved: Resolved[],
+    deferred: Set<number>,
+  ): Promise<Planned[]> {
+    const known = resolved.filter((r) => !r.fresh);
+    const answers = await this.readModel.continuityOfMany(
+      known.map((r) => ({
+        tenantId: r.message.tenantId,
+        customerId: r.customerId,
+        ...(r.message.channelThreadId === undefined
+          ? {}
+          : { thread: { channel: r.message.channel, threadId: r.message.channelThreadId } }),
+      })),
+    );
+    const decided: (Resolved & Decided)[] = [];
+    resolved.forEach((r) => {
+      const answer = r.fresh ? { openTickets: [] } : answers[known.indexOf(r)]!;
+      // A thread whose ticket was merged away: the one-by-one path follows the merge.
+      if (answer.thread?.mergedInto !== undefined && answer.thread.customerId === r.customerId) {
+        deferred.add(r.index);
+        return;
+      }
+      // Someone else's message whose thread moved since it was resolved: decided again one by one.
+      if (r.threadTicketId !== undefined && answer.thread?.ticketId !== r.threadTicketId) {
+        deferred.add(r.index);
+        return;
+      }
+      const parties: Parties = { customerId: r.customerId, senderId: r.senderId, ambiguous: false };
+      decided.push({ ...r, ...this.decide(r.message, parties, undefined, answer, r.context) });
+    });
+    const tickets = decided
+      .filter((d) => !d.plan.command.open)
+      .map((d) => ticketStream(d.plan.command.ticketId));
+    // A cached ticket is trusted: the round's append at its revision checks it.
+    const ticketStates = await loadStreams(multi, tickets, evolveTicket, initialTicketState, this.cache, {
+      trustCache: true,
+    });
+    const planned: Planned[] = [];
+    for (const d of decided) {
+      const { command } = d.plan;
+      const cached = command.open ? undefined : ticketStates.get(ticketStream(command.ticketId));
+      if (!command.open && !cached) {
+        deferred.add(d.index);
+        continue;
+      }
+      const ticketBefore = cached ?? { state: initialTicketState(), revision: 'no-stream' as const };
+      let ticketEvents: TicketEvent[];
+      try {
+        ticketEvents = ticketDecider.decide(command, ticketBefore.state);
+      } catch {
+        // Closed or merged since the read model said otherwise: decided again one by one.
+        deferred.add(d.index);
+        continue;
+      }
+      if (ticketEvents.length === 0) {
+        deferred.add(d.index);
+        continue;
+      }
+      planned.push({ ...d, ticketBefore, ticketEvents });
+    }
+    return planned;
+  }
+
+  /**
+   * Every event of the round in one transaction: per message its identity claim and customer (when
+   * new), its guard (`no-stream`: the claim of the channel message) and its ticket. Records the
+   * results and the new stream states; returns the last position.
+   */
+  private async appendRound(
+    multi: MultiStreamEventStore,
+    planned: Planned[],
+    results: Map<number, IngestItemResult>,
+  ): Promise<bigint> {
+    const appends: StreamAppend[] = [];
+    const customers = new Map<
+      Planned,
+      { events: CustomerEvent[]; at: number; identity: NonNullable<Resolved['identity']> }
+    >();
+    const tickets = new Map<Planned, number>();
+    for (const p of planned) {
+      const identity = p.fresh ? p.identity : undefined;
+      if (identity) {
+        const metadata = metadataOf(p.context, this.clock);
+        const bind: IdentityBound = {
+          type: 'IdentityBound',
+          data: { tenantId: p.message.tenantId, identity: identity, customerId: p.customerId },
+        };
+        appends.push({
+          stream: identityStream(p.message.tenantId, identity),
+          events: [{ ...bind, metadata }],
+          expectedRevision: 'no-stream',
+        });
+        const created = customerDecider.decide(
+          {
+            type: 'CreateCustomer',
+            customerId: p.customerId,
+            tenantId: p.message.tenantId,
+            identity: identity,
+            by: p.context.actor,
+          },
+          initialCustomerState(),
+        );
+        customers.set(p, { events: created, at: appends.length, identity });
+        appends.push({
+          stream: customerStream(p.customerId),
+          events: created.map((e): NewEvent => ({ type: e.type, data: e.data, metadata })),
+          expectedRevision: 'no-stream',
+        });
+      }
+      appends.push({
+        stream: p.guard,
+        events: [{ type: 'MessagePlanned', data: p.plan, metadata: p.plan.metadata }],
+        expectedRevision: 'no-stream',
+      });
+      tickets.set(p, appends.length);
+      appends.push({
+        stream: ticketStream(p.plan.command.ticketId),
+        events: p.ticketEvents.map((e): NewEvent => ({
+          type: e.type,
+          data: e.data,
+          metadata: p.plan.metadata,
+        })),
+        expectedRevision: p.ticketBefore.revision,
+      });
+    }
+    const written = await multi.appendToStreams(appends);
+    let position = 0n;
+    for (const r of written) if (r.position > position) position = r.position;
+    for (const p of planned) {
+      const customer = customers.get(p);
+      if (customer) {
+        this.identities.learnBinding(identityStream(p.message.tenantId, customer.identity), p.customerId);
+        this.cache.set(
+          customerStream(p.customerId),
+          customer.events.reduce(evolveCustomer, initialCustomerState()),
+          written[customer.at]!.nextExpectedRevision,
+        );
+      }
+      const ticket = written[tickets.get(p)!]!;
+      const after = p.ticketEvents.reduce(evolveTicket, p.ticketBefore.state);
+      this.cache.set(ticketStream(p.plan.command.ticketId), after, ticket.nextExpectedRevision);
+      const result = resultOf(p.plan, after);
+      this.remember(p.guard, result);
+      results.set(p.index, { ok: true, outcome: { result, replayed: false } });
+    }
+    return position;
   }
 
   private async referencedTicket(message: ValidMessage): Promise<TicketRow | undefined> {
@@ -161,6 +688,11 @@ export class IngestMessageHandler {
     const ticket = await this.readModel.ticketForReference(message.tenantId, message.ticketId);
     if (!ticket) throw new UnknownTicketReference(message.ticketId);
     return ticket;
+  }
+
+  private async threadTicket(message: ValidMessage): Promise<TicketRow | undefined> {
+    if (message.channelThreadId === undefined) return undefined;
+    return this.readModel.ticketForThread(message.tenantId, message.channel, message.channelThreadId);
   }
 
   private async parties(
@@ -228,16 +760,34 @@ export class IngestMessageHandler {
   private async plan(
     message: ValidMessage,
     parties: Parties,
-    candidates: { referenced: TicketRow | undefined; thread: TicketRow | undefined },
+    referenced: TicketRow | undefined,
     context: CommandContext,
-  ): Promise<IngestPlan> {
-    const openTickets = await this.readModel.openTicketsOf(message.tenantId, parties.customerId);
+  ): Promise<Decided> {
+    const continuity = await this.readModel.continuityOf(
+      message.tenantId,
+      parties.customerId,
+      message.channelThreadId === undefined
+        ? undefined
+        : { channel: message.channel, threadId: message.channelThreadId },
+    );
+    return this.decide(message, parties, referenced, continuity, context);
+  }
+
+  /** The continuity decision on what the read model said, as the plan that records it. */
+  private decide(
+    message: ValidMessage,
+    parties: Parties,
+    referenced: TicketRow | undefined,
+    continuity: { thread?: TicketRow; openTickets: TicketRow[] },
+    context: CommandContext,
+  ): Decided {
+    const { openTickets } = continuity;
     const thread =
-      candidates.thread && candidates.thread.customerId === parties.customerId
-        ? candidates.thread
+      continuity.thread && continuity.thread.customerId === parties.customerId
+        ? continuity.thread
         : undefined;
     const decision = chooseTicket({
-      ...(candidates.referenced ? { referenced: candidates.referenced } : {}),
+      ...(referenced ? { referenced } : {}),
       ...(thread ? { thread } : {}),
       openTickets,
     });
@@ -274,17 +824,45 @@ export class IngestMessageHandler {
       ...(flag ? { flag } : {}),
     };
     const actor: ActorRef = { kind: message.sender.kind, id: parties.senderId };
+    const changesContinuity =
+      decision.rule === 'new-ticket' ||
+      (decision.rule === 'ticket-reference' && decision.reopen) ||
+      openTickets.some((t) => t.ticketId !== ticketId) ||
+      (message.channelThreadId !== undefined && thread?.ticketId !== ticketId);
     return {
-      command,
-      rule: decision.rule,
-      metadata: metadataOf({ ...context, actor }, this.clock, ticketId),
+      plan: {
+        command,
+        rule: decision.rule,
+        metadata: metadataOf({ ...context, actor }, this.clock, ticketId),
+      },
+      changesContinuity,
     };
   }
 
-  /** Applies a plan to its ticket (a no-op when it was applied before) and waits for the read model. */
-  private async complete(plan: IngestPlan): Promise<IngestResult> {
+  /**
+   * Completes a plan found on the guard stream (a repeat, or a crash between the two appends) and,
+   * when that appended anything, waits for the read model as the original ingestion would have.
+   */
+  private async complete(guard: string, plan: IngestPlan): Promise<IngestResult> {
+    const applied = await this.apply(plan, true);
+    this.remember(guard, applied.result);
+    return applied.result;
+  }
+
+  private remember(guard: string, result: IngestResult): void {
+    // Bounded: forgetting only costs a repeat its reads of the store.
+    if (this.ingested.size >= MAX_REMEMBERED_RESULTS) this.ingested.clear();
+    this.ingested.set(guard, result);
+  }
+
+  /**
+   * Applies a plan to its ticket (a no-op when it was applied before). Waits for the read model
+   * when `changesContinuity`, or when the append opened or reopened the ticket.
+   */
+  private async apply(plan: IngestPlan, changesContinuity: boolean): Promise<Applied> {
     const { command } = plan;
-    const executed = await execute(
+    // A plan that opens a ticket names a ticket id generated for it: the stream is new.
+    const executed = await (command.open ? executeOnNewStream : execute)(
       this.store,
       ticketStream(command.ticketId),
       ticketDecider,
@@ -292,17 +870,16 @@ export class IngestMessageHandler {
       plan.metadata,
       this.cache,
     );
-    if (executed.position !== undefined) await this.barrier.waitFor(executed.position);
-    const state = executed.state;
-    const sequence = state.status === 'none' ? undefined : state.sequences[command.message.messageId];
-    if (sequence === undefined)
-      throw new Error(`message ${command.message.messageId} missing from its ticket`);
+    const { position } = executed;
+    const wait =
+      position !== undefined &&
+      (changesContinuity ||
+        executed.events.some((e) => e.type === 'TicketOpened' || e.type === 'TicketReopened'));
+    if (wait) await this.barrier.waitFor(position);
     return {
-      messageId: command.message.messageId,
-      ticketId: command.ticketId,
-      customerId: command.message.customerId,
-      sequence,
-      rule: plan.rule,
+      result: resultOf(plan, executed.state),
+      ...(position === undefined ? {} : { position }),
+      projected: wait,
     };
   }
 
@@ -321,4 +898,44 @@ export class IngestMessageHandler {
     const id = message.sender.id ?? message.sender.identity?.value ?? message.sender.kind;
     return { kind: message.sender.kind, id };
   }
+}
+
+/** What an ingestion answers: where its plan's message landed in the ticket `state` it left. */
+function resultOf(plan: IngestPlan, state: TicketState): IngestResult {
+  const { command } = plan;
+  const sequence = state.status === 'none' ? undefined : state.sequences[command.message.messageId];
+  if (sequence === undefined) throw new Error(`message ${command.message.messageId} missing from its ticket`);
+  return {
+    messageId: command.message.messageId,
+    ticketId: command.ticketId,
+    customerId: command.message.customerId,
+    sequence,
+    rule: plan.rule,
+  };
+}
+
+/** A customer's message that names no ticket: what the batch path decides. */
+/**
+ * Whether the batch path can take the message: it names no ticket, and it is either an identified
+ * customer's or someone else's on a channel thread (whose ticket says whose message it is).
+ */
+function fastPathable(message: ValidMessage): boolean {
+  return (
+    message.ticketId === undefined && (writesAsCustomer(message) || message.channelThreadId !== undefined)
+  );
+}
+
+/** A customer's message with the identity that says which customer (the others are placed by thread). */
+function writesAsCustomer(message: ValidMessage): boolean {
+  return message.sender.kind === 'customer' && message.sender.identity !== undefined;
+}
+
+/** The keys whose messages must be decided in order: the sender's identity and the channel thread. */
+function orderingKeys(message: ValidMessage): string[] {
+  const keys: string[] = [];
+  const identity = message.sender.identity;
+  if (identity) keys.push(identityStream(message.tenantId, identity));
+  if (message.channelThreadId !== undefined)
+    keys.push(`thread/${message.tenantId}/${message.channel}/${message.channelThreadId}`);
+  return keys;
 }

@@ -1,6 +1,8 @@
 import {
   type EventMetadata,
   type EventStore,
+  type MultiStreamEventStore,
+  type StreamRead,
   StreamNotFound,
   WrongExpectedVersion,
 } from '@handoff/event-store';
@@ -76,6 +78,49 @@ export async function loadStream<S, E extends { type: string; data: unknown }>(
   }
 }
 
+/**
+ * {@link loadStream} for many streams in one read. A cached state is brought up to date from its
+ * revision or, with `trustCache`, taken as it is (an append at its revision still checks it). A
+ * stream without events is left out of the result.
+ */
+export async function loadStreams<S, E extends { type: string; data: unknown }>(
+  store: MultiStreamEventStore,
+  streams: readonly string[],
+  evolve: (state: S, event: E) => S,
+  initial: () => S,
+  cache: StreamStateCache,
+  options: { trustCache?: boolean } = {},
+): Promise<Map<string, { state: S; revision: bigint }>> {
+  const loaded = new Map<string, { state: S; revision: bigint }>();
+  // The cached states as they were when the read went out: the events read follow those revisions.
+  const before = new Map<string, { state: S; revision: bigint }>();
+  const reads: StreamRead[] = [];
+  for (const stream of new Set(streams)) {
+    const cached = cache.get<S>(stream);
+    if (cached && options.trustCache) {
+      loaded.set(stream, cached);
+      continue;
+    }
+    if (cached) before.set(stream, cached);
+    reads.push(cached ? { stream, fromRevision: cached.revision + 1n } : { stream });
+  }
+  if (reads.length === 0) return loaded;
+  const read = await store.readStreams(reads);
+  for (const { stream } of reads) {
+    const events = read.get(stream) ?? [];
+    const cached = before.get(stream);
+    const revision = events.at(-1)?.revision ?? cached?.revision;
+    if (revision === undefined) continue;
+    const state = events.reduce(
+      (s, e) => evolve(s, { type: e.type, data: e.data } as E),
+      cached ? cached.state : initial(),
+    );
+    cache.set(stream, state, revision);
+    loaded.set(stream, { state, revision });
+  }
+  return loaded;
+}
+
 export interface Executed<S, E> {
   events: E[];
   /** The state after the command (events applied). */
@@ -86,7 +131,8 @@ export interface Executed<S, E> {
 
 /**
  * Load → decide → append at the revision read, repeating the cycle on a version conflict (another
- * writer got in between). Unlike `handleCommand` it hands back the resulting state, which the
+ * writer got in between). With a cached state of the stream the first append is tried on that state
+ * directly, saving the read when no other writer appended since (the common case of one replica). Unlike `handleCommand` it hands back the resulting state, which the
  * caller needs (a message's sequence, a merge id).
  */
 export async function execute<C, S, E extends { type: string; data: unknown }>(
@@ -98,6 +144,32 @@ export async function execute<C, S, E extends { type: string; data: unknown }>(
   cache?: StreamStateCache,
   maxRetries = 5,
 ): Promise<Executed<S, E>> {
+  const cached = cache?.get<S>(stream);
+  if (cached) {
+    // Optimistic: decide on the cached state and append at its revision without reading first. A
+    // writer that got in between makes the append fail, and the cycle below reads and decides again.
+    // A refusal or a no-op decided on a possibly stale state is not trusted either: re-checked below.
+    let events: E[] = [];
+    try {
+      events = decider.decide(command, cached.state);
+    } catch {
+      events = [];
+    }
+    if (events.length > 0) {
+      const after = events.reduce(decider.evolve, cached.state);
+      try {
+        const result = await store.append(
+          stream,
+          events.map((e) => ({ type: e.type, data: e.data, metadata })),
+          { expectedRevision: cached.revision },
+        );
+        cache?.set(stream, after, result.nextExpectedRevision);
+        return { events, state: after, position: result.position };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersion)) throw error;
+      }
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     const { state, revision } = await loadStream(
       store,
@@ -121,6 +193,43 @@ export async function execute<C, S, E extends { type: string; data: unknown }>(
       if (!(error instanceof WrongExpectedVersion) || attempt >= maxRetries) throw error;
     }
   }
+}
+
+/**
+ * {@link execute} for a stream expected to be new (its id was just generated): decides on the
+ * initial state and appends with `no-stream`, saving the read. When the stream exists after all (a
+ * repeated plan), it falls back to {@link execute}, which reads it and decides again.
+ */
+export async function executeOnNewStream<C, S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  stream: string,
+  decider: StreamDecider<C, S, E>,
+  command: C,
+  metadata: EventMetadata,
+  cache?: StreamStateCache,
+): Promise<Executed<S, E>> {
+  const initial = decider.initialState();
+  let events: E[] = [];
+  try {
+    events = decider.decide(command, initial);
+  } catch {
+    // Refused on the initial state: the stream may exist; execute() decides on what it holds.
+  }
+  if (events.length > 0) {
+    const after = events.reduce(decider.evolve, initial);
+    try {
+      const result = await store.append(
+        stream,
+        events.map((e) => ({ type: e.type, data: e.data, metadata })),
+        { expectedRevision: 'no-stream' },
+      );
+      cache?.set(stream, after, result.nextExpectedRevision);
+      return { events, state: after, position: result.position };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersion)) throw error;
+    }
+  }
+  return execute(store, stream, decider, command, metadata, cache);
 }
 
 /**

@@ -2,16 +2,14 @@ import { DomainError } from '@handoff/platform';
 
 /**
  * Coded failures of the conversations context. `field` names the input at fault (a JSON path of the
- * request or of the inbound message) so a client or the dead-letter reader sees what to fix; `status`
- * refines the HTTP status where the kind's default (400/409) is not the precise answer (413, 422).
+ * request or of the inbound message) so a client or the dead-letter reader sees what to fix.
  */
 export class ConversationsError extends DomainError {
   constructor(
     code: string,
-    kind: 'invalid' | 'not-found' | 'conflict',
+    kind: 'invalid' | 'not-found' | 'conflict' | 'unprocessable' | 'too-large',
     message: string,
     readonly field?: string,
-    readonly status?: 413 | 422,
     extensions: Record<string, unknown> = {},
   ) {
     super(code, kind, message, {
@@ -37,10 +35,9 @@ export class MessageTooLong extends ConversationsError {
   constructor(length: number, limit: number) {
     super(
       'message-too-long',
-      'invalid',
+      'too-large',
       `text has ${length} characters; at most ${limit} are accepted`,
       'text',
-      413,
       { limit },
     );
   }
@@ -49,7 +46,7 @@ export class MessageTooLong extends ConversationsError {
 /** An identity value that is not a well-formed email address, phone number, … (422). */
 export class InvalidIdentity extends ConversationsError {
   constructor(field: string, reason: string) {
-    super('invalid-identity', 'invalid', reason, field, 422);
+    super('invalid-identity', 'unprocessable', reason, field);
   }
 }
 
@@ -63,7 +60,7 @@ export class MissingSender extends ConversationsError {
 /** A ticket reference that does not exist for this tenant (another tenant's ticket looks the same). */
 export class UnknownTicketReference extends ConversationsError {
   constructor(ticketId: string, field = 'ticketId') {
-    super('unknown-ticket-reference', 'invalid', `ticket ${ticketId} does not exist`, field, 422);
+    super('unknown-ticket-reference', 'unprocessable', `ticket ${ticketId} does not exist`, field);
   }
 }
 
@@ -72,10 +69,9 @@ export class TicketUnresolvable extends ConversationsError {
   constructor() {
     super(
       'ticket-unresolvable',
-      'invalid',
+      'unprocessable',
       'a message without a customer identity needs a ticketId or a known channel thread',
       'ticketId',
-      422,
     );
   }
 }
@@ -95,14 +91,14 @@ export class CustomerNotFound extends ConversationsError {
 /** A merge of a customer or ticket into itself (422). */
 export class MergeIntoItself extends ConversationsError {
   constructor(what: 'customer' | 'ticket', field: string) {
-    super('merge-into-itself', 'invalid', `a ${what} cannot be merged into itself`, field, 422);
+    super('merge-into-itself', 'unprocessable', `a ${what} cannot be merged into itself`, field);
   }
 }
 
 /** The customer (or ticket) was merged into another one: commands go to the survivor. */
 export class AlreadyMerged extends ConversationsError {
   constructor(what: 'customer' | 'ticket', id: string, into: string, field?: string) {
-    super('already-merged', 'conflict', `${what} ${id} was merged into ${into}`, field, undefined, {
+    super('already-merged', 'conflict', `${what} ${id} was merged into ${into}`, field, {
       mergedInto: into,
     });
   }
@@ -119,7 +115,6 @@ export class VerifiedIdentityConflict extends ConversationsError {
       'conflict',
       `both customers have different verified ${kinds.join(', ')} identifiers; acknowledge explicitly to merge`,
       field,
-      undefined,
       { kinds },
     );
   }
@@ -133,7 +128,6 @@ export class IdentityTaken extends ConversationsError {
       'conflict',
       `the identity belongs to customer ${customerId}; merge the customers instead`,
       'identity',
-      undefined,
       { customerId },
     );
   }

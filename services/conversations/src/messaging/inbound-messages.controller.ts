@@ -1,12 +1,40 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, type KafkaContext } from '@nestjs/microservices';
-import { eventsTopic, inboundTopic } from '@handoff/contracts';
+import { eventsTopic, inboundTopic, type PublicEventEnvelope } from '@handoff/contracts';
 import { MessageProcessor, PoisonMessageError } from '@handoff/messaging';
 import { IngestMessageHandler } from '../application/ingest-message.handler';
 import { ConversationsError } from '../domain/conversations.errors';
 import { projectExternalEvent } from '../projections/external-events.projection';
 
-const CHANNEL_MESSAGE = 'dev.handoff.inbound.ChannelMessage.v1';
+export const CHANNEL_MESSAGE = 'dev.handoff.inbound.ChannelMessage.v1';
+
+/** Correlation and causation of the events a channel message's ingestion appends. */
+export const ingestRequestOf = (event: PublicEventEnvelope) => ({
+  correlationId: event.correlationId ?? event.id,
+  causationId: event.id,
+});
+
+type ChannelMessageEvent = Extract<PublicEventEnvelope, { type: typeof CHANNEL_MESSAGE }>;
+
+/**
+ * The consumer runtime's `prepareBatch` for the inbound topic: the channel messages of a batch
+ * transaction are ingested together ({@link IngestMessageHandler.ingestMany}: one append per round
+ * of distinct senders and threads, each thread's and sender's messages in offset order, a thread or
+ * sender stopping at its first failure). The handler below then meets each message already ingested
+ * and is answered from the ingestion's memory; what failed here is met again there and retried or
+ * parked with its reason.
+ */
+export const ingestInboundBatch =
+  (ingestion: IngestMessageHandler) =>
+  async (topic: string, events: readonly PublicEventEnvelope[]): Promise<void> => {
+    if (topic !== inboundTopic('messages')) return;
+    const messages = events.filter((e): e is ChannelMessageEvent => e.type === CHANNEL_MESSAGE);
+    if (messages.length === 0) return;
+    await ingestion.ingestMany(
+      messages.map((event) => ({ input: event.data, request: ingestRequestOf(event) })),
+      { awaitProjection: false, keepOrder: true },
+    );
+  };
 
 /**
  * Channel connectors' messages (`handoff.inbound.messages.v1`) go through the same ingestion as
@@ -31,10 +59,8 @@ export class InboundMessagesController {
       try {
         // The ingestion writes through the event store, not `tx`: it is idempotent per channel
         // message, so a redelivery after a crash between the append and the commit adds nothing.
-        await this.ingestion.ingest(event.data, {
-          correlationId: event.correlationId ?? event.id,
-          causationId: event.id,
-        });
+        // No reader waits for this message, so it does not wait for the read model either.
+        await this.ingestion.ingest(event.data, ingestRequestOf(event), { awaitProjection: false });
       } catch (error) {
         if (error instanceof ConversationsError) {
           const field = error.field === undefined ? '' : `${error.field}: `;

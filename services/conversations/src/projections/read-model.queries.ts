@@ -1,9 +1,25 @@
 import type { DataSource } from 'typeorm';
-import type { ReadModelQueries, TicketRow } from '../application/conversations.ports';
+import type {
+  ContinuityAnswer,
+  ContinuityRequest,
+  ReadModelQueries,
+  ThreadRequest,
+  TicketRow,
+} from '../application/conversations.ports';
 import { ConversationsError } from '../domain/conversations.errors';
 import type { ChannelKind } from '../domain/identity';
 import type { OwnerRef } from '../domain/ticket.decider';
 import { READ_MODEL_SCHEMA as S } from './read-model.schema';
+
+/**
+ * The ticket holding request `r`'s thread (`r.tenant_id`, `r.channel`, `r.thread_id`), as is, for a
+ * lateral join. One thread, one ticket (the key of ticket_threads); the LIMIT keeps it a lookup per
+ * request: as a plain join, a plan made on young statistics scanned every ticket of the tenant.
+ */
+const THREAD_TICKET = `SELECT t.* FROM ${S}.ticket_threads th
+    JOIN ${S}.tickets t ON t.ticket_id = th.ticket_id AND t.tenant_id = th.tenant_id
+   WHERE th.tenant_id = r.tenant_id AND th.channel = r.channel AND th.thread_id = r.thread_id
+   LIMIT 1`;
 
 interface TicketRecord {
   ticket_id: string;
@@ -20,6 +36,12 @@ const toRow = (r: TicketRecord): TicketRow => ({
   customerId: r.customer_id,
   status: r.status,
   lastActivityAt: r.last_activity_at.toISOString(),
+});
+
+/** A thread's ticket as continuity reads it: as is, saying whether it was merged away. */
+const threadTicketOf = (r: TicketRecord): NonNullable<ContinuityAnswer['thread']> => ({
+  ...toRow(r),
+  ...(r.merged_into ? { mergedInto: r.merged_into } : {}),
 });
 
 /** A ticket as `GET /v1/tickets/:id` shows it. */
@@ -88,26 +110,23 @@ export class ConversationsReadModel implements ReadModelQueries {
   constructor(private readonly db: DataSource) {}
 
   async ticketForReference(tenantId: string, ticketId: string): Promise<TicketRow | undefined> {
-    let id = ticketId;
-    for (let hop = 0; hop < 32; hop++) {
-      const rows: TicketRecord[] = await this.db.query(
-        `SELECT * FROM ${S}.tickets WHERE tenant_id = $1 AND ticket_id = $2`,
-        [tenantId, id],
-      );
-      const row = rows[0];
-      if (!row) return undefined;
-      if (row.merged_into === null) return toRow(row);
-      id = row.merged_into;
-    }
-    return undefined;
+    const rows: TicketRecord[] = await this.db.query(
+      `WITH RECURSIVE chain(ticket_id, hop) AS (
+         SELECT $2::text, 0
+         ${FOLLOW_MERGES}`,
+      [tenantId, ticketId],
+    );
+    return rows[0] ? toRow(rows[0]) : undefined;
   }
 
   async ticketForThread(tenantId: string, channel: ChannelKind, threadId: string) {
-    const rows: { ticket_id: string }[] = await this.db.query(
-      `SELECT ticket_id FROM ${S}.ticket_threads WHERE tenant_id = $1 AND channel = $2 AND thread_id = $3`,
+    const rows: TicketRecord[] = await this.db.query(
+      `WITH RECURSIVE chain(ticket_id, hop) AS (
+         SELECT ticket_id, 0 FROM ${S}.ticket_threads WHERE tenant_id = $1 AND channel = $2 AND thread_id = $3
+         ${FOLLOW_MERGES}`,
       [tenantId, channel, threadId],
     );
-    return rows[0] ? this.ticketForReference(tenantId, rows[0].ticket_id) : undefined;
+    return rows[0] ? toRow(rows[0]) : undefined;
   }
 
   async openTicketsOf(tenantId: string, customerId: string): Promise<TicketRow[]> {
@@ -118,6 +137,80 @@ export class ConversationsReadModel implements ReadModelQueries {
       [tenantId, customerId],
     );
     return rows.map(toRow);
+  }
+
+  async continuityOf(
+    tenantId: string,
+    customerId: string,
+    thread?: { channel: ChannelKind; threadId: string },
+  ): Promise<{ thread?: TicketRow; openTickets: TicketRow[] }> {
+    const rows: (TicketRecord & { is_thread: boolean })[] = await this.db.query(
+      `WITH RECURSIVE chain(ticket_id, hop) AS (
+         SELECT ticket_id, 0 FROM ${S}.ticket_threads WHERE tenant_id = $1 AND channel = $3 AND thread_id = $4
+         ${MERGE_CHAIN}
+       (${SURVIVOR.replace('SELECT t.*', 'SELECT true AS is_thread, t.*')})
+       UNION ALL
+       (SELECT false AS is_thread, t.* FROM ${S}.tickets t
+         WHERE t.tenant_id = $1 AND t.customer_id = $2 AND t.status = 'open' AND t.merged_into IS NULL
+         ORDER BY t.last_activity_at DESC LIMIT 100)`,
+      [tenantId, customerId, thread?.channel ?? null, thread?.threadId ?? null],
+    );
+    const threadRow = rows.find((r) => r.is_thread);
+    return {
+      ...(threadRow ? { thread: toRow(threadRow) } : {}),
+      openTickets: rows.filter((r) => !r.is_thread).map(toRow),
+    };
+  }
+
+  async continuityOfMany(requests: readonly ContinuityRequest[]): Promise<ContinuityAnswer[]> {
+    const answers: ContinuityAnswer[] = requests.map(() => ({ openTickets: [] }));
+    if (requests.length === 0) return answers;
+    // One round trip for every request: each customer's open tickets (most recent first) and the
+    // ticket that holds each thread, as is (a merged thread ticket is reported, not followed).
+    const rows: (TicketRecord & { ord: string; is_thread: boolean })[] = await this.db.query(
+      `WITH r AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+           WITH ORDINALITY AS r(tenant_id, customer_id, channel, thread_id, ord)
+       )
+       SELECT r.ord, false AS is_thread, t.* FROM r
+         CROSS JOIN LATERAL (
+           SELECT * FROM ${S}.tickets t
+            WHERE t.tenant_id = r.tenant_id AND t.customer_id = r.customer_id
+              AND t.status = 'open' AND t.merged_into IS NULL
+            ORDER BY t.last_activity_at DESC LIMIT 100) t
+       UNION ALL
+       SELECT r.ord, true AS is_thread, t.* FROM r
+         CROSS JOIN LATERAL (${THREAD_TICKET}) t
+       ORDER BY 1, 2, last_activity_at DESC`,
+      [
+        requests.map((q) => q.tenantId),
+        requests.map((q) => q.customerId),
+        requests.map((q) => q.thread?.channel ?? null),
+        requests.map((q) => q.thread?.threadId ?? null),
+      ],
+    );
+    for (const row of rows) {
+      const answer = answers[Number(row.ord) - 1];
+      if (!answer) continue;
+      if (row.is_thread) answer.thread = threadTicketOf(row);
+      else answer.openTickets.push(toRow(row));
+    }
+    return answers;
+  }
+
+  async threadTicketsOfMany(
+    requests: readonly ThreadRequest[],
+  ): Promise<(ContinuityAnswer['thread'] | undefined)[]> {
+    const answers: (ContinuityAnswer['thread'] | undefined)[] = requests.map(() => undefined);
+    if (requests.length === 0) return answers;
+    const rows: (TicketRecord & { ord: string })[] = await this.db.query(
+      `SELECT r.ord, t.*
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(tenant_id, channel, thread_id, ord)
+         CROSS JOIN LATERAL (${THREAD_TICKET}) t`,
+      [requests.map((q) => q.tenantId), requests.map((q) => q.channel), requests.map((q) => q.threadId)],
+    );
+    for (const row of rows) answers[Number(row.ord) - 1] = threadTicketOf(row);
+    return answers;
   }
 
   async ticketIdsOf(tenantId: string, customerId: string): Promise<string[]> {
@@ -227,6 +320,24 @@ export class ConversationsReadModel implements ReadModelQueries {
     };
   }
 }
+
+/**
+ * The rest of a `chain(ticket_id, hop)` CTE whose first row is a starting ticket: follows
+ * `merged_into` of tenant $1 (at most 32 hops). {@link SURVIVOR} then picks the end of the chain.
+ */
+const MERGE_CHAIN = `UNION ALL
+         SELECT t.merged_into, c.hop + 1 FROM chain c
+           JOIN ${S}.tickets t ON t.tenant_id = $1 AND t.ticket_id = c.ticket_id
+          WHERE t.merged_into IS NOT NULL AND c.hop < 32
+       )`;
+
+/** The surviving ticket of a {@link MERGE_CHAIN}; nothing when a ticket of the chain is unknown. */
+const SURVIVOR = `SELECT t.* FROM chain c JOIN ${S}.tickets t ON t.tenant_id = $1 AND t.ticket_id = c.ticket_id
+        WHERE t.merged_into IS NULL LIMIT 1`;
+
+/** A merge chain followed to its end in one round trip. */
+const FOLLOW_MERGES = `${MERGE_CHAIN}
+       ${SURVIVOR}`;
 
 /** The ticket ($2) and every ticket merged into it, directly or through a chain, of tenant $1. */
 const TICKET_FAMILY = `WITH RECURSIVE family(ticket_id) AS (

@@ -5,7 +5,7 @@ import {
   TicketClosedAlready,
   TicketNotClosed,
   TicketNotFound,
-} from '../domain/conversations.errors';
+} from './conversations.errors';
 import {
   decideMergeTickets,
   evolveTicket,
@@ -15,7 +15,7 @@ import {
   type TicketEvent,
   type TicketMessage,
   type TicketState,
-} from '../domain/ticket.decider';
+} from './ticket.decider';
 
 const spec = deciderSpec(ticketDecider);
 const T = 'ticket-1';

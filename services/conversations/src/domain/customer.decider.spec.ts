@@ -5,7 +5,7 @@ import {
   MergeIntoItself,
   MergeNotFound,
   VerifiedIdentityConflict,
-} from '../domain/conversations.errors';
+} from './conversations.errors';
 import {
   customerDecider,
   decideMergeCustomers,
@@ -15,8 +15,8 @@ import {
   type CustomerEvent,
   type CustomerState,
   type MergeCustomers,
-} from '../domain/customer.decider';
-import type { Identity } from '../domain/identity';
+} from './customer.decider';
+import type { Identity } from './identity';
 
 const spec = deciderSpec(customerDecider);
 const system = { kind: 'system' as const, id: 'ingestion' };
