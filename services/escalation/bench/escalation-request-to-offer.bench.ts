@@ -11,9 +11,8 @@ import {
 } from '@handoff/contracts';
 import { createTopicsAndWait } from '@handoff/messaging';
 import { mintApiKey } from '@handoff/platform';
-import { defineBenchmark, percentiles } from '@handoff/testing';
+import { defineBenchmark, percentiles, testPool } from '@handoff/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { Pool } from 'pg';
 import { startEscalationService } from '../src/bootstrap';
 
 const RATE_PER_SECOND = 50;
@@ -57,7 +56,7 @@ export default defineBenchmark({
     });
     const producer = kafka.producer();
     await producer.connect();
-    const pool = new Pool({ connectionString: db.url, max: 2 });
+    const pool = testPool(db.url, { max: 2 });
     const rawTopic = `bench.escalation.raw.${Date.now().toString(36)}`;
     const admin = kafka.admin();
     await admin.connect();

@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { DataSource } from 'typeorm';
 import { DeadlinePoller } from './application/deadline.poller';
+import { OrphanedHoldSweeper } from './application/orphaned-holds.sweeper';
 import type { Clock } from './application/ports';
 import { loadEscalationConfig } from './escalation.config';
 import { EscalationModule } from './escalation.module';
@@ -29,7 +30,7 @@ import { mapEscalationEvent } from './messaging/escalation-public-events.mapper'
 import { ESCALATION_ENTITIES } from './projections/escalation.entities';
 import { escalationProjection } from './projections/escalation.projection';
 import { EscalationQueries } from './projections/escalation.queries';
-import { EscalationReadModel1767225600000 } from './projections/migrations/1767225600000-escalation-read-model';
+import { ESCALATION_MIGRATIONS } from './projections/escalation.migrations';
 
 export interface StartEscalationOptions {
   clock?: Clock;
@@ -45,6 +46,9 @@ export interface RunningEscalationService {
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+/** Events per read-model transaction (see the projection runner below). */
+const PROJECTION_MAX_BATCH = 50;
 
 /**
  * Starts the escalation service: config, read model (migrations), event store, topics, the HTTP app
@@ -65,7 +69,7 @@ export async function startEscalationService(
       url: config.DATABASE_URL,
       schema: 'escalation',
       entities: ESCALATION_ENTITIES,
-      migrations: [EscalationReadModel1767225600000],
+      migrations: ESCALATION_MIGRATIONS,
       applicationName: 'escalation',
       poolSize: 20,
     });
@@ -86,6 +90,9 @@ export async function startEscalationService(
       categories: ['handoff', 'agent'],
       pool,
       schema: 'escalation',
+      // A projection transaction holds back every global read (the relay's too) until it commits:
+      // short batches keep the public events flowing while the read model catches up.
+      maxBatch: PROJECTION_MAX_BATCH,
       apply: escalationProjection({
         routingRetryMs: config.ROUTING_RETRY_MS,
         recoveryDelayMs: config.RECOVERY_DELAY_MS,
@@ -126,10 +133,14 @@ export async function startEscalationService(
       EscalationModule.register({
         store,
         pool,
-        queries: new EscalationQueries(dataSource, {
-          acceptanceTimeoutSeconds: config.ACCEPTANCE_TIMEOUT_SECONDS,
-          maxExpiries: config.MAX_EXPIRIES,
-        }),
+        queries: new EscalationQueries(
+          dataSource,
+          {
+            acceptanceTimeoutSeconds: config.ACCEPTANCE_TIMEOUT_SECONDS,
+            maxExpiries: config.MAX_EXPIRIES,
+          },
+          pool,
+        ),
         clock,
         ids: { next: () => uuidV7() },
         handoffSettings: {
@@ -150,6 +161,7 @@ export async function startEscalationService(
         },
         consumer,
         deadlinePollMs: config.DEADLINE_POLL_MS,
+        holdSweep: { intervalMs: config.HOLD_SWEEP_INTERVAL_MS, graceMs: config.HOLD_SWEEP_GRACE_MS },
         botId: config.BOT_OWNER_ID,
       }),
       config,
@@ -166,6 +178,7 @@ export async function startEscalationService(
     cleanup.push(() => app.close());
     const shutdown = app.get(ShutdownCoordinator);
     const poller = app.get(DeadlinePoller);
+    const holdSweeper = app.get(OrphanedHoldSweeper);
     // Stop hooks run last-registered first: poller, projection, relay, then the store and the pool.
     cleanup.splice(0, cleanup.length, () => app.close());
     shutdown.register('read-model data source', () => ds.destroy());
@@ -173,12 +186,14 @@ export async function startEscalationService(
     shutdown.register('public-event relay', () => relay.stop());
     shutdown.register('read-model projection', () => projection.stop());
     shutdown.register('deadline poller', () => poller.stop());
+    shutdown.register('capacity hold sweeper', () => holdSweeper.stop());
 
     connectConsumer(app, consumer);
     await app.startAllMicroservices();
     await projection.start();
     relay.start();
     poller.start();
+    holdSweeper.start();
     await app.listen({ port: config.PORT, host: config.HOST });
     const address = app.getHttpServer().address() as AddressInfo;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;

@@ -18,6 +18,10 @@ export const escalationConfigSchema = {
   /** Delay of the crash-recovery deadlines of each workflow step (see escalation.projection.ts). */
   RECOVERY_DELAY_MS: int({ min: 0, max: 600_000, default: 2_000 }),
   DEADLINE_POLL_MS: int({ min: 10, max: 60_000, default: 250 }),
+  /** How often capacity slots reserved for offers that were never made (a crash in between) are looked for. */
+  HOLD_SWEEP_INTERVAL_MS: int({ min: 1_000, max: 3_600_000, default: 60_000 }),
+  /** A reserved slot younger than this is never swept: its request may still be appending the offer. */
+  HOLD_SWEEP_GRACE_MS: int({ min: 1_000, max: 86_400_000, default: 300_000 }),
   DEFAULT_CHANNEL: oneOf(
     [
       'web_chat',

@@ -16,10 +16,10 @@ import {
   testInfrastructure,
   uniqueName,
   type IsolatedDatabase,
+  testPool,
 } from '@handoff/testing';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Writable } from 'node:stream';
-import { Pool } from 'pg';
 import { startEscalationService, type RunningEscalationService } from './bootstrap';
 
 jest.setTimeout(120_000);
@@ -122,7 +122,7 @@ async function openTicket(ticketId: string, messages: number, tenantId = TENANT)
   }
   // The ticket and its messages are in this service's read model before the test goes on: what the
   // test then asserts does not depend on how far the consumer got under the machine's load.
-  const pool = new Pool({ connectionString: db.url, max: 1 });
+  const pool = testPool(db.url, { max: 1 });
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -421,6 +421,67 @@ describe('escalation service (PostgreSQL + Kafka)', () => {
     expect(presence.data).toMatchObject({ previousPresence: 'offline' });
   });
 
+  it('capacity is reserved atomically: concurrent handoffs never share the last slot of an agent', async () => {
+    const team = id('one-slot-team');
+    const agent = id('one-slot');
+    await registerAgent(agent, { teams: [team], capacity: [{ channel: 'web_chat', max: 1 }] });
+    const tickets = Array.from({ length: 6 }, () => id('t-slot'));
+    for (const ticketId of tickets) await openTicket(ticketId, 1);
+    for (const ticketId of tickets) await prepareBrief(ticketId, 1);
+    const pool = testPool(db.url, { max: 1 });
+    try {
+      await eventually(
+        async () => {
+          const { rows } = await pool.query<{ n: string }>(
+            'SELECT count(*) AS n FROM escalation.briefs WHERE tenant_id = $1 AND ticket_id = ANY($2::text[])',
+            [TENANT, tickets],
+          );
+          return Number(rows[0]?.n) === tickets.length ? true : undefined;
+        },
+        30_000,
+        'the briefs to be known',
+      );
+    } finally {
+      await pool.end();
+    }
+
+    // All at once: each request routes with the brief present and finds the agent's slot free.
+    const responses = await Promise.all(
+      tickets.map((ticketId) =>
+        api('POST', '/v1/handoffs', handoffBody(ticketId, { to: { kind: 'team', id: team } })),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(tickets.map(() => 201));
+    const offered = responses.filter((r) => r.body['status'] === 'offered');
+    expect(offered).toHaveLength(1);
+    expect(offered[0]?.body['currentOffer']).toMatchObject({ agentId: agent });
+    const waiting = responses.filter((r) => r.body['status'] === 'requested');
+    expect(waiting).toHaveLength(tickets.length - 1);
+    for (const response of waiting) expect(lifecycleTypes(response.body)).toContain('NoEligibleAgentFound');
+    expect((await api('GET', `/v1/agents/${agent}`)).body['load']).toEqual({ web_chat: 1 });
+
+    // A decline gives the slot back; a waiting handoff retried meanwhile may take it, never more.
+    const offeredId = offered[0]?.body['handoffId'] as string;
+    const declined = await api('POST', `/v1/handoffs/${offeredId}/decline`, {
+      agentId: agent,
+      reasonCode: 'busy',
+    });
+    expect(declined.status).toBe(200);
+    const settled = await eventually(
+      async () => {
+        const load = (await api('GET', `/v1/agents/${agent}`)).body['load'] as Record<string, number>;
+        const open = (await api('GET', `/v1/agents/${agent}/offers?status=offered`)).body as unknown as {
+          handoffId: string;
+        }[];
+        const held = load['web_chat'] ?? 0;
+        return open.every((o) => o.handoffId !== offeredId) && held === open.length ? { held } : undefined;
+      },
+      20_000,
+      'the declined slot to be released',
+    );
+    expect(settled.held).toBeLessThanOrEqual(1);
+  });
+
   it('answers bad input: 403 for someone else, idempotent accept, 409 after expiry, 422 without reason, 404/409 tickets, auditor 403', async () => {
     const ticketId = id('t-bad');
     await openTicket(ticketId, 1);
@@ -437,6 +498,7 @@ describe('escalation service (PostgreSQL + Kafka)', () => {
     );
     const decline = await api('POST', `/v1/handoffs/${handoffId}/decline`, { agentId: mine });
     expect(decline.status).toBe(422);
+    expect(decline.body).toMatchObject({ code: 'decline-reason-required', field: 'reasonCode' });
     expect(
       (await api('POST', `/v1/handoffs/${handoffId}/accept`, { agentId: mine }, auditor.key)).status,
     ).toBe(403);

@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { AgentCommands, type ReadModelBarrier } from './application/agent.commands';
 import { deadlineHandler } from './application/deadline.handlers';
 import { DeadlinePoller } from './application/deadline.poller';
+import { OrphanedHoldSweeper } from './application/orphaned-holds.sweeper';
 import { HandoffCommands, type HandoffSettings } from './application/handoff.commands';
 import { CLOCK, type Clock, type IdGenerator } from './application/ports';
 import { AgentsController, BOT_ID, HandoffsController, QueuesController } from './api/escalation.controllers';
@@ -22,6 +23,7 @@ export interface EscalationModuleOptions {
   barrier: ReadModelBarrier;
   consumer: ConsumerRuntimeOptions;
   deadlinePollMs: number;
+  holdSweep: { intervalMs: number; graceMs: number };
   botId: string;
 }
 
@@ -102,6 +104,18 @@ export class EscalationModule {
               onFired: (deadline, outcome) => fired.inc({ kind: deadline.kind, outcome }),
             });
           },
+        },
+        {
+          provide: OrphanedHoldSweeper,
+          useFactory: () =>
+            new OrphanedHoldSweeper({
+              pool: options.pool,
+              store: options.store,
+              clock: options.clock,
+              intervalMs: options.holdSweep.intervalMs,
+              graceMs: options.holdSweep.graceMs,
+              log: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+            }),
         },
       ],
     };

@@ -18,7 +18,7 @@ import { AgentCommands } from '../application/agent.commands';
 import { HandoffCommands, type HandoffDetail } from '../application/handoff.commands';
 import { CLOCK, type Clock, type CommandContext } from '../application/ports';
 import type { AgentProfile } from '../domain/agent.decider';
-import { AgentNotFound, DeclineReasonRequired } from '../domain/handoff.errors';
+import { AgentNotFound } from '../domain/handoff.errors';
 import { EscalationQueries } from '../projections/escalation.queries';
 import {
   AcceptancePolicyDto,
@@ -80,7 +80,7 @@ export class HandoffsController {
     @Req() request: FastifyRequest,
   ): Promise<HandoffDetail> {
     const ctx = contextOf(who, request);
-    const { handoffId } = await this.handoffs.request(
+    const { handoffId, detail } = await this.handoffs.request(
       {
         ...(dto.handoffId === undefined ? {} : { handoffId: dto.handoffId }),
         ticketId: dto.ticketId,
@@ -115,7 +115,8 @@ export class HandoffsController {
       },
       ctx,
     );
-    return this.handoffs.detail(handoffId, who.tenantId);
+    // A new handoff's detail is built from the events just appended; a repeated request reads it.
+    return detail ?? this.handoffs.detail(handoffId, who.tenantId);
   }
 
   @Get(':handoffId')
@@ -159,21 +160,15 @@ export class HandoffsController {
     @CurrentPrincipal() who: Principal,
     @Req() request: FastifyRequest,
   ): Promise<HandoffDetail> {
-    try {
-      return await this.handoffs.decline(
-        handoffId,
-        {
-          agentId: dto.agentId,
-          reasonCode: dto.reasonCode,
-          ...(dto.note === undefined ? {} : { note: dto.note }),
-        },
-        contextOf(who, request, { kind: 'agent', id: dto.agentId }),
-      );
-    } catch (error) {
-      // The one rule answered 422 (the request is well-formed but semantically incomplete).
-      if (error instanceof DeclineReasonRequired) throw new UnprocessableEntityException(error.message);
-      throw error;
-    }
+    return this.handoffs.decline(
+      handoffId,
+      {
+        agentId: dto.agentId,
+        reasonCode: dto.reasonCode,
+        ...(dto.note === undefined ? {} : { note: dto.note }),
+      },
+      contextOf(who, request, { kind: 'agent', id: dto.agentId }),
+    );
   }
 
   @Post(':handoffId/cancel')

@@ -2,7 +2,7 @@ import { DomainError, openReadModelDataSource, poolOf } from '@handoff/platform'
 import { createIsolatedDatabase, type IsolatedDatabase } from '@handoff/testing';
 import type { DataSource } from 'typeorm';
 import { ESCALATION_ENTITIES } from '../projections/escalation.entities';
-import { EscalationReadModel1767225600000 } from '../projections/migrations/1767225600000-escalation-read-model';
+import { ESCALATION_MIGRATIONS } from '../projections/escalation.migrations';
 import { DeadlinePoller, type DeadlineRecord } from './deadline.poller';
 
 let db: IsolatedDatabase;
@@ -16,7 +16,7 @@ beforeAll(async () => {
     url: db.url,
     schema: 'escalation',
     entities: ESCALATION_ENTITIES,
-    migrations: [EscalationReadModel1767225600000],
+    migrations: ESCALATION_MIGRATIONS,
   });
 });
 

@@ -1,6 +1,15 @@
 // Command handlers of handoffs and the process manager steps (attach the brief, route and offer,
-// expire): load → decide → append through handleCommand; lookups come from the read model.
-import { handleCommand, StreamNotFound, type EventStore, type RecordedEvent } from '@handoff/event-store';
+// expire): load → decide → append; lookups come from the read model. A state already in memory (a
+// new handoff, or a stream just read) is decided and appended at its revision without reading the
+// stream again; only a version conflict falls back to handleCommand's reload-and-retry.
+import {
+  handleCommand,
+  StreamNotFound,
+  WrongExpectedVersion,
+  type EventMetadata,
+  type EventStore,
+  type RecordedEvent,
+} from '@handoff/event-store';
 import {
   handoffDecider,
   offerAllowed,
@@ -12,7 +21,12 @@ import {
 import { HandoffNotFound } from '../domain/handoff.errors';
 import { handoffStream, type HandoffEvent } from '../domain/handoff.events';
 import { routeHandoff, type RoutingOutcome } from '../domain/routing';
-import type { EscalationQueries, OfferView, TicketView } from '../projections/escalation.queries';
+import type {
+  EscalationQueries,
+  OfferView,
+  RoutingContext,
+  TicketView,
+} from '../projections/escalation.queries';
 import type { Clock, CommandContext, IdGenerator } from './ports';
 
 export interface HandoffSettings {
@@ -84,6 +98,22 @@ export interface HandoffDetail {
   offers: OfferView[];
 }
 
+/** A handoff state in memory and the stream revision it was folded up to. */
+interface Known {
+  state: HandoffState;
+  revision: bigint | 'no-stream';
+}
+
+/** Routing as decided for an offer, and whether a capacity slot was reserved for it. */
+interface RoutedOffer {
+  offerId: string;
+  routing: RoutingOutcome;
+  acceptanceTimeoutMs: number;
+}
+
+/** Attempts at reserving a slot before giving up (each failure re-reads the agents' load). */
+const MAX_RESERVATION_ATTEMPTS = 5;
+
 export class HandoffCommands {
   constructor(
     private readonly store: EventStore,
@@ -97,76 +127,97 @@ export class HandoffCommands {
   ) {}
 
   /**
-   * The ticket as this service knows it, waiting (bounded by `ticketWaitMs`) while it is unknown or
-   * behind the conversation position the request names. Polling its own read model: the REST call
-   * never calls another service.
+   * The ticket as this service knows it (with a brief covering the requested position and the
+   * previous agent), waiting (bounded by `ticketWaitMs`) while it is unknown or behind the
+   * conversation position the request names. Polling its own read model: the REST call never calls
+   * another service.
    */
-  private async ticketCaughtUp(
+  private async requestContextCaughtUp(
     tenantId: string,
     ticketId: string,
     conversationPosition: string | undefined,
-  ): Promise<Awaited<ReturnType<EscalationQueries['ticket']>>> {
+    exclude: readonly string[],
+  ) {
     const waitMs = this.settings.ticketWaitMs ?? 0;
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const ticket = await this.queries.ticket(tenantId, ticketId);
+      const context = await this.queries.requestContext(tenantId, ticketId, conversationPosition, exclude);
+      const { ticket } = context;
       const caughtUp =
         ticket !== undefined &&
         (conversationPosition === undefined || BigInt(ticket.lastSequence) >= BigInt(conversationPosition));
-      if (caughtUp || Date.now() >= deadline) return ticket;
+      if (caughtUp || Date.now() >= deadline) return context;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
   /**
    * Records the request. When a brief covering the conversation is already known, the brief is
-   * attached and the handoff routed and offered in the same decision (one append); otherwise the
-   * offer waits for the brief (or its timeout) and the process manager continues it.
+   * attached and the handoff routed and offered in the same decision (one append), with a capacity
+   * slot of the chosen agent reserved first; otherwise the offer waits for the brief (or its timeout)
+   * and the process manager continues it. A new handoff's detail comes from the events appended.
    */
   async request(
     input: RequestHandoffInput,
     ctx: CommandContext,
-  ): Promise<{ handoffId: string; created: boolean }> {
+  ): Promise<{ handoffId: string; created: boolean; detail?: HandoffDetail }> {
     const handoffId = input.handoffId ?? this.ids.next();
-    const ticket = await this.ticketCaughtUp(ctx.tenantId, input.ticketId, input.conversationPosition);
+    const exclude = input.from.kind === 'agent' ? [input.from.id] : [];
+    const [context, routingContext] = await Promise.all([
+      this.requestContextCaughtUp(ctx.tenantId, input.ticketId, input.conversationPosition, exclude),
+      this.queries.routingContext(ctx.tenantId),
+    ]);
+    const { ticket, brief } = context;
     const request: RequestFields = { ...input, handoffId, tenantId: ctx.tenantId };
     let fastPath: Pick<
       Extract<HandoffCommand, { type: 'RequestHandoff' }>,
       'briefAtRequest' | 'routingAtRequest'
     > = {};
-    if (ticket?.status === 'open') {
-      const position = BigInt(input.conversationPosition ?? ticket.lastSequence);
-      const brief = await this.queries.briefCovering(ctx.tenantId, input.ticketId, position);
-      if (brief !== undefined) {
-        const language =
-          input.language ??
-          (brief.language !== null && brief.language !== 'und' ? brief.language : undefined);
-        const routing = await this.routeFor(request, ticket, {
+    if (ticket?.status === 'open' && brief !== undefined) {
+      const language =
+        input.language ?? (brief.language !== null && brief.language !== 'und' ? brief.language : undefined);
+      const routing = await this.routeAndReserve(
+        request,
+        ticket,
+        {
           target: input.to,
-          exclude: input.from.kind === 'agent' ? [input.from.id] : [],
+          exclude,
           supervisorsOnly: false,
           ...(language === undefined ? {} : { language }),
-        });
-        fastPath = {
-          briefAtRequest: {
-            brief: { briefId: brief.briefId, version: brief.version },
-            coversPosition: brief.coversPosition,
-            ...(brief.language === null ? {} : { language: brief.language }),
-          },
-          routingAtRequest: routing,
-        };
-      }
+        },
+        { routing: routingContext, previousAgentId: context.previousAgentId },
+      );
+      fastPath = {
+        briefAtRequest: {
+          brief: { briefId: brief.briefId, version: brief.version },
+          coversPosition: brief.coversPosition,
+          ...(brief.language === null ? {} : { language: brief.language }),
+        },
+        routingAtRequest: routing,
+      };
     }
-    const events = await this.run(handoffId, input.ticketId, ctx, (now) => ({
-      type: 'RequestHandoff',
-      request,
-      ticket,
-      now,
-      briefTimeoutMs: this.settings.briefTimeoutMs,
-      ...fastPath,
-    }));
-    this.report(events, request, ctx);
-    return { handoffId, created: events.length > 0 };
+    const outcome = await this.offering(fastPath.routingAtRequest, () =>
+      this.decideAndAppend(
+        handoffId,
+        input.ticketId,
+        ctx,
+        (now) => ({
+          type: 'RequestHandoff',
+          request,
+          ticket,
+          now,
+          briefTimeoutMs: this.settings.briefTimeoutMs,
+          ...fastPath,
+        }),
+        { state: handoffDecider.initialState(), revision: 'no-stream' },
+      ),
+    );
+    this.report(outcome.events, request, ctx);
+    return {
+      handoffId,
+      created: outcome.events.length > 0,
+      ...(outcome.appendedFrom === 0n ? { detail: this.detailOfNew(outcome.events, outcome.metadata) } : {}),
+    };
   }
 
   /** Turns a ChannelSwitched fact into a channel_switch handoff (recorded, or routed when the owner cannot stay). */
@@ -242,7 +293,7 @@ export class HandoffCommands {
     input: { agentId: string; reasonCode: string | undefined; note?: string },
     ctx: CommandContext,
   ): Promise<HandoffDetail> {
-    await this.runOnExisting(handoffId, ctx, (now) => ({
+    const declined = await this.runOnExisting(handoffId, ctx, (now) => ({
       type: 'DeclineOffer',
       handoffId,
       tenantId: ctx.tenantId,
@@ -251,7 +302,7 @@ export class HandoffCommands {
       ...(input.note === undefined ? {} : { note: input.note }),
       now,
     }));
-    await this.progressQuietly(handoffId, ctx);
+    await this.progressQuietly(handoffId, ctx, declined);
     return this.detail(handoffId, ctx.tenantId);
   }
 
@@ -286,94 +337,165 @@ export class HandoffCommands {
 
   /** The acceptance deadline of `offerId` passed: expire it (once), escalate after N, then re-offer. */
   async expire(handoffId: string, offerId: string, ctx: CommandContext): Promise<void> {
-    const state = await this.load(handoffId);
+    const known = await this.load(handoffId);
+    const { state } = known;
     if (state.status !== 'offered' || state.request.tenantId !== ctx.tenantId) return;
     const policy = await this.queries.acceptancePolicy(
       ctx.tenantId,
       state.offer.teamId,
       state.request.handoffType,
     );
-    await this.run(handoffId, state.request.ticketId, ctx, (now) => ({
-      type: 'ExpireOffer',
+    const expired = await this.decideAndAppend(
       handoffId,
-      tenantId: ctx.tenantId,
-      offerId,
-      maxExpiries: policy.maxExpiries,
-      now,
-    }));
-    await this.progress(handoffId, ctx);
+      state.request.ticketId,
+      ctx,
+      (now) => ({
+        type: 'ExpireOffer',
+        handoffId,
+        tenantId: ctx.tenantId,
+        offerId,
+        maxExpiries: policy.maxExpiries,
+        now,
+      }),
+      known,
+    );
+    await this.progress(handoffId, ctx, expired.known);
   }
 
   /**
    * The process manager step: while the handoff is requested, attach a brief covering its position
    * when one is known, and once the brief is there (or its wait is over) route and offer it.
    */
-  async progress(handoffId: string, ctx: CommandContext): Promise<void> {
-    let state = await this.load(handoffId);
-    if (state.status !== 'requested' || state.request.tenantId !== ctx.tenantId) return;
-    const { request } = state;
-    if (state.brief === undefined) {
+  async progress(handoffId: string, ctx: CommandContext, known?: Known): Promise<void> {
+    let current = known ?? (await this.load(handoffId));
+    if (current.state.status !== 'requested' || current.state.request.tenantId !== ctx.tenantId) return;
+    const { request } = current.state;
+    if (current.state.brief === undefined) {
       const brief = await this.queries.briefCovering(
         ctx.tenantId,
         request.ticketId,
-        state.conversationPosition,
+        current.state.conversationPosition,
       );
       if (brief !== undefined) {
-        const events = await this.run(handoffId, request.ticketId, ctx, (now) => ({
-          type: 'AttachBrief',
+        const attached = await this.decideAndAppend(
           handoffId,
-          tenantId: ctx.tenantId,
-          brief: { briefId: brief.briefId, version: brief.version },
-          coversPosition: brief.coversPosition,
-          ...(brief.language === null ? {} : { language: brief.language }),
-          now,
-        }));
-        state = events.reduce(handoffDecider.evolve, state);
+          request.ticketId,
+          ctx,
+          (now) => ({
+            type: 'AttachBrief',
+            handoffId,
+            tenantId: ctx.tenantId,
+            brief: { briefId: brief.briefId, version: brief.version },
+            coversPosition: brief.coversPosition,
+            ...(brief.language === null ? {} : { language: brief.language }),
+            now,
+          }),
+          current,
+        );
+        current = attached.known;
       }
     }
+    const state = current.state;
     if (state.status !== 'requested' || !offerAllowed(state, this.clock.now())) return;
     const ticket = await this.queries.ticket(ctx.tenantId, request.ticketId);
-    const routing = await this.routeFor(request, ticket, routingNeedsOf(state));
-    const events = await this.run(handoffId, request.ticketId, ctx, (now) => ({
-      type: 'RouteHandoff',
-      handoffId,
-      tenantId: ctx.tenantId,
-      ...routing,
-      now,
-    }));
-    this.report(events, request, ctx);
+    const routed = await this.routeAndReserve(request, ticket, routingNeedsOf(state));
+    const outcome = await this.offering(routed, () =>
+      this.decideAndAppend(
+        handoffId,
+        request.ticketId,
+        ctx,
+        (now) => ({ type: 'RouteHandoff', handoffId, tenantId: ctx.tenantId, ...routed, now }),
+        current,
+      ),
+    );
+    this.report(outcome.events, request, ctx);
   }
 
-  /** Routing of a handoff as of now: the candidates with their load, the previous agent, the team's deadline. */
-  private async routeFor(
+  /**
+   * Routing of a handoff as of now (the candidates with the slots they hold, the previous agent, the
+   * team's deadline), with a slot of the chosen agent reserved on the handoff's channel. When the
+   * slot went to a concurrent handoff in between, routing runs again on the fresh load.
+   */
+  private async routeAndReserve(
     request: RequestFields,
     ticket: TicketView | undefined,
     needs: ReturnType<typeof routingNeedsOf>,
-  ): Promise<{ offerId: string; routing: RoutingOutcome; acceptanceTimeoutMs: number }> {
-    const [previousAgentId, candidates] = await Promise.all([
-      this.queries.previousAgent(
-        request.tenantId,
-        request.ticketId,
-        ticket?.customerId ?? null,
-        needs.exclude,
-      ),
-      this.queries.routingCandidates(request.tenantId),
-    ]);
-    const routing = routeHandoff(
-      {
-        target: needs.target,
-        requiredSkills: request.requiredSkills,
-        ...(needs.language === undefined ? {} : { language: needs.language }),
-        channel: request.channel ?? ticket?.channel ?? this.settings.defaultChannel,
-        ...(previousAgentId === undefined ? {} : { previousAgentId }),
-        exclude: needs.exclude,
-        supervisorsOnly: needs.supervisorsOnly,
-      },
-      candidates,
+    known?: { routing: RoutingContext; previousAgentId: string | undefined },
+  ): Promise<RoutedOffer> {
+    const channel = request.channel ?? ticket?.channel ?? this.settings.defaultChannel;
+    const previousAgentId =
+      known === undefined
+        ? await this.queries.previousAgent(
+            request.tenantId,
+            request.ticketId,
+            ticket?.customerId ?? null,
+            needs.exclude,
+          )
+        : known.previousAgentId;
+    let context = known?.routing;
+    for (let attempt = 1; ; attempt += 1) {
+      context ??= await this.queries.routingContext(request.tenantId);
+      const routing = routeHandoff(
+        {
+          target: needs.target,
+          requiredSkills: request.requiredSkills,
+          ...(needs.language === undefined ? {} : { language: needs.language }),
+          channel,
+          ...(previousAgentId === undefined ? {} : { previousAgentId }),
+          exclude: needs.exclude,
+          supervisorsOnly: needs.supervisorsOnly,
+        },
+        context.candidates,
+      );
+      const teamId = routing.kind === 'chosen' ? routing.teamId : undefined;
+      const policy = this.queries.policyAmong(context.policies, teamId, request.handoffType);
+      const offer = { offerId: this.ids.next(), routing, acceptanceTimeoutMs: policy.timeoutSeconds * 1000 };
+      if (routing.kind === 'none') return offer;
+      const chosen = context.candidates.find((c) => c.agentId === routing.agent.agentId);
+      const reserved = await this.queries.reserveCapacity({
+        tenantId: request.tenantId,
+        agentId: routing.agent.agentId,
+        channel,
+        capacity: chosen?.capacity[channel] ?? 0,
+        offerId: offer.offerId,
+        handoffId: request.handoffId,
+        ticketId: request.ticketId,
+        at: this.clock.now(),
+      });
+      if (reserved) return offer;
+      if (attempt >= MAX_RESERVATION_ATTEMPTS) {
+        throw new Error(
+          `no capacity slot could be reserved for handoff ${request.handoffId} in ${attempt} routing attempts`,
+        );
+      }
+      context = undefined;
+    }
+  }
+
+  /**
+   * Runs the append of a decision that may offer `routed`: when the offer was not made after all
+   * (the decider decided otherwise, or the append failed), its reserved slot is given back.
+   */
+  private async offering<T extends { events: HandoffEvent[] }>(
+    routed: RoutedOffer | undefined,
+    append: () => Promise<T>,
+  ): Promise<T> {
+    const release = async () => {
+      if (routed === undefined || routed.routing.kind !== 'chosen') return;
+      await this.queries.releaseCapacity(routed.offerId, this.clock.now());
+    };
+    let outcome: T;
+    try {
+      outcome = await append();
+    } catch (error) {
+      await release().catch(() => undefined);
+      throw error;
+    }
+    const offered = outcome.events.some(
+      (e) => e.type === 'HandoffOffered' && e.data.offerId === routed?.offerId,
     );
-    const teamId = routing.kind === 'chosen' ? routing.teamId : undefined;
-    const policy = await this.queries.acceptancePolicy(request.tenantId, teamId, request.handoffType);
-    return { offerId: this.ids.next(), routing, acceptanceTimeoutMs: policy.timeoutSeconds * 1000 };
+    if (!offered) await release();
+    return outcome;
   }
 
   /** The alert of a NoEligibleAgent decision and the request → offer latency metric. */
@@ -408,39 +530,9 @@ export class HandoffCommands {
       .map((r) => ({ type: r.type, data: r.data }) as HandoffEvent)
       .reduce(handoffDecider.evolve, handoffDecider.initialState());
     if (state.status === 'none' || state.request.tenantId !== tenantId) throw new HandoffNotFound(handoffId);
-    const r = state.request;
-    return {
-      handoffId,
-      tenantId,
-      ticketId: r.ticketId,
-      handoffType: r.handoffType,
-      status: state.status,
-      from: r.from,
-      to: r.to,
-      reasonCode: r.reasonCode,
-      ...(r.note === undefined ? {} : { note: r.note }),
-      priority: r.priority,
-      conversationPosition: r.conversationPosition,
-      ...(r.channel === undefined ? {} : { channel: r.channel }),
-      ...(r.diagnostics === undefined ? {} : { diagnostics: r.diagnostics }),
-      ...(state.brief === undefined
-        ? {}
-        : { brief: { ...state.brief.ref, coversPosition: state.brief.coversPosition } }),
-      ...(state.status === 'offered'
-        ? {
-            currentOffer: {
-              offerId: state.offer.offerId,
-              agentId: state.offer.agent.agentId,
-              ...(state.offer.teamId === undefined ? {} : { teamId: state.offer.teamId }),
-              expiresAt: state.offer.expiresAt.toISOString(),
-            },
-          }
-        : {}),
-      ...(state.status === 'accepted' ? { acceptedBy: state.agent.agentId } : {}),
-      attempts: state.attempts,
-      expiries: state.expiries,
-      escalated: state.escalated,
-      lifecycle: recorded.map((e) => ({
+    return detailOf(
+      state,
+      recorded.map((e) => ({
         revision: Number(e.revision),
         type: e.type,
         occurredAt: e.metadata.occurredAt,
@@ -448,13 +540,54 @@ export class HandoffCommands {
         correlationId: e.metadata.correlationId,
         data: e.data,
       })),
-      offers: await this.queries.offersOfHandoff(tenantId, handoffId),
-    };
+      await this.queries.offersOfHandoff(tenantId, handoffId),
+    );
   }
 
-  private async progressQuietly(handoffId: string, ctx: CommandContext): Promise<void> {
+  /** The detail of a handoff whose stream is exactly `events` (just appended to a new stream). */
+  private detailOfNew(events: HandoffEvent[], metadata: EventMetadata): HandoffDetail {
+    const state = events.reduce(handoffDecider.evolve, handoffDecider.initialState());
+    if (state.status === 'none') throw new Error('a new handoff stream starts with HandoffRequested');
+    const { request } = state;
+    const offers: OfferView[] = events.flatMap((e) =>
+      e.type === 'HandoffOffered'
+        ? [
+            {
+              offerId: e.data.offerId,
+              handoffId: request.handoffId,
+              ticketId: request.ticketId,
+              agentId: e.data.agent.agentId,
+              teamId: e.data.teamId ?? null,
+              status: 'offered',
+              brief: e.data.brief ?? null,
+              withoutBrief: e.data.withoutBrief,
+              attempt: e.data.attempt,
+              routing: e.data.routing,
+              offeredAt: e.data.offeredAt,
+              expiresAt: e.data.expiresAt,
+              answeredAt: null,
+              answerReason: null,
+            },
+          ]
+        : [],
+    );
+    return detailOf(
+      state,
+      events.map((e, revision) => ({
+        revision,
+        type: e.type,
+        occurredAt: metadata.occurredAt,
+        actor: metadata.actor,
+        correlationId: metadata.correlationId,
+        data: e.data,
+      })),
+      offers,
+    );
+  }
+
+  private async progressQuietly(handoffId: string, ctx: CommandContext, known?: Known): Promise<void> {
     try {
-      await this.progress(handoffId, ctx);
+      await this.progress(handoffId, ctx, known);
     } catch (error) {
       // The request is recorded; the durable `progress` deadline derived from it retries this step.
       this.onProgressError(error, handoffId);
@@ -470,22 +603,26 @@ export class HandoffCommands {
     }
   }
 
-  private async load(handoffId: string): Promise<HandoffState> {
+  private async load(handoffId: string): Promise<Known> {
     const recorded = await this.readStream(handoffId);
-    return recorded
-      .map((r) => ({ type: r.type, data: r.data }) as HandoffEvent)
-      .reduce(handoffDecider.evolve, handoffDecider.initialState());
+    return {
+      state: recorded
+        .map((r) => ({ type: r.type, data: r.data }) as HandoffEvent)
+        .reduce(handoffDecider.evolve, handoffDecider.initialState()),
+      revision: recorded.at(-1)?.revision ?? 'no-stream',
+    };
   }
 
   private async runOnExisting(
     handoffId: string,
     ctx: CommandContext,
     command: (now: Date) => HandoffCommand,
-  ): Promise<HandoffEvent[]> {
-    const state = await this.load(handoffId);
+  ): Promise<Known> {
+    const known = await this.load(handoffId);
+    const { state } = known;
     if (state.status === 'none' || state.request.tenantId !== ctx.tenantId)
       throw new HandoffNotFound(handoffId);
-    return this.run(handoffId, state.request.ticketId, ctx, command);
+    return (await this.decideAndAppend(handoffId, state.request.ticketId, ctx, command, known)).known;
   }
 
   private async run(
@@ -494,17 +631,98 @@ export class HandoffCommands {
     ctx: CommandContext,
     command: (now: Date) => HandoffCommand,
   ): Promise<HandoffEvent[]> {
-    const now = this.clock.now();
-    const result = await handleCommand(this.store, handoffStream(handoffId), handoffDecider, command(now), {
-      metadata: {
-        tenantId: ctx.tenantId,
-        ticketId,
-        correlationId: ctx.correlationId,
-        ...(ctx.causationId === undefined ? {} : { causationId: ctx.causationId }),
-        actor: ctx.actor,
-        occurredAt: now.toISOString(),
-      },
-    });
-    return result.events;
+    return (await this.decideAndAppend(handoffId, ticketId, ctx, command)).events;
   }
+
+  /**
+   * Decides on `known` and appends at its revision (no read); without `known`, or when the stream
+   * moved meanwhile, handleCommand reads the stream and decides again. `appendedFrom` is the
+   * revision of the first event appended when it is known (a stream appended from `known`).
+   */
+  private async decideAndAppend(
+    handoffId: string,
+    ticketId: string,
+    ctx: CommandContext,
+    command: (now: Date) => HandoffCommand,
+    known?: Known,
+  ): Promise<{ events: HandoffEvent[]; known: Known; metadata: EventMetadata; appendedFrom?: bigint }> {
+    const now = this.clock.now();
+    const stream = handoffStream(handoffId);
+    const decided = command(now);
+    const metadata: EventMetadata = {
+      tenantId: ctx.tenantId,
+      ticketId,
+      correlationId: ctx.correlationId,
+      ...(ctx.causationId === undefined ? {} : { causationId: ctx.causationId }),
+      actor: ctx.actor,
+      occurredAt: now.toISOString(),
+    };
+    if (known !== undefined) {
+      const events = handoffDecider.decide(decided, known.state);
+      if (events.length === 0) return { events, known, metadata };
+      try {
+        const result = await this.store.append(
+          stream,
+          events.map((e) => ({ type: e.type, data: e.data, metadata })),
+          { expectedRevision: known.revision },
+        );
+        return {
+          events,
+          known: {
+            state: events.reduce(handoffDecider.evolve, known.state),
+            revision: result.nextExpectedRevision,
+          },
+          metadata,
+          appendedFrom: known.revision === 'no-stream' ? 0n : known.revision + 1n,
+        };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersion)) throw error;
+      }
+    }
+    const result = await handleCommand(this.store, stream, handoffDecider, decided, { metadata });
+    const state = await this.load(handoffId);
+    return { events: result.events, known: state, metadata };
+  }
+}
+
+function detailOf(
+  state: Exclude<HandoffState, { status: 'none' }>,
+  lifecycle: LifecycleEntry[],
+  offers: OfferView[],
+): HandoffDetail {
+  const r = state.request;
+  return {
+    handoffId: r.handoffId,
+    tenantId: r.tenantId,
+    ticketId: r.ticketId,
+    handoffType: r.handoffType,
+    status: state.status,
+    from: r.from,
+    to: r.to,
+    reasonCode: r.reasonCode,
+    ...(r.note === undefined ? {} : { note: r.note }),
+    priority: r.priority,
+    conversationPosition: r.conversationPosition,
+    ...(r.channel === undefined ? {} : { channel: r.channel }),
+    ...(r.diagnostics === undefined ? {} : { diagnostics: r.diagnostics }),
+    ...(state.brief === undefined
+      ? {}
+      : { brief: { ...state.brief.ref, coversPosition: state.brief.coversPosition } }),
+    ...(state.status === 'offered'
+      ? {
+          currentOffer: {
+            offerId: state.offer.offerId,
+            agentId: state.offer.agent.agentId,
+            ...(state.offer.teamId === undefined ? {} : { teamId: state.offer.teamId }),
+            expiresAt: state.offer.expiresAt.toISOString(),
+          },
+        }
+      : {}),
+    ...(state.status === 'accepted' ? { acceptedBy: state.agent.agentId } : {}),
+    attempts: state.attempts,
+    expiries: state.expiries,
+    escalated: state.escalated,
+    lifecycle,
+    offers,
+  };
 }

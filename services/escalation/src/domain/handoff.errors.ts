@@ -1,13 +1,12 @@
 import { DomainError } from '@handoff/platform';
 
-/** Coded failures of the escalation context; `status` refines the HTTP status where the kind's default is not precise. */
+/** Coded failures of the escalation context. */
 export class EscalationError extends DomainError {
   constructor(
     code: string,
-    kind: 'invalid' | 'forbidden' | 'not-found' | 'conflict',
+    kind: 'invalid' | 'forbidden' | 'not-found' | 'conflict' | 'unprocessable',
     message: string,
     extensions: Record<string, unknown> = {},
-    readonly status?: 422,
   ) {
     super(code, kind, message, { extensions });
   }
@@ -65,13 +64,9 @@ export class OfferNotOpen extends EscalationError {
 
 export class DeclineReasonRequired extends EscalationError {
   constructor() {
-    super(
-      'decline-reason-required',
-      'invalid',
-      'Declining an offer needs a reason code',
-      { field: 'reasonCode' },
-      422,
-    );
+    super('decline-reason-required', 'unprocessable', 'Declining an offer needs a reason code', {
+      field: 'reasonCode',
+    });
   }
 }
 

@@ -7,7 +7,7 @@ import type { AgentEvent } from '../domain/agent.decider';
 import { ESCALATION_ENTITIES } from './escalation.entities';
 import { escalationProjection } from './escalation.projection';
 import { EscalationQueries } from './escalation.queries';
-import { EscalationReadModel1767225600000 } from './migrations/1767225600000-escalation-read-model';
+import { ESCALATION_MIGRATIONS } from './escalation.migrations';
 
 let db: IsolatedDatabase;
 let dataSource: DataSource;
@@ -21,7 +21,7 @@ beforeAll(async () => {
     url: db.url,
     schema: 'escalation',
     entities: ESCALATION_ENTITIES,
-    migrations: [EscalationReadModel1767225600000],
+    migrations: ESCALATION_MIGRATIONS,
   });
 });
 

@@ -5,6 +5,7 @@ import type { RecordedEvent } from '@handoff/event-store';
 import type { PoolClient } from 'pg';
 import type { AgentEvent } from '../domain/agent.decider';
 import type { HandoffEvent } from '../domain/handoff.events';
+import { releaseHolds } from './capacity-holds';
 
 /** Kinds of deadline rows; each is handled by the deadline poller. */
 export type DeadlineKind = 'progress' | 'brief_timeout' | 'acceptance' | 'routing_retry' | 'channel_switch';
@@ -91,13 +92,6 @@ async function projectHandoff(
       dueAt: new Date(Date.parse(at) + settings.recoveryDelayMs),
       payload: payloadOf(recorded),
     });
-  // Once offered, only the acceptance deadline matters until the offer is answered.
-  const closeWaitingDeadlines = () =>
-    tx.query(
-      `UPDATE escalation.deadlines SET fired_at = now() WHERE handoff_id = $1 AND fired_at IS NULL
-         AND kind IN ('brief_timeout', 'routing_retry', 'progress')`,
-      [handoffId],
-    );
   const closeDeadlines = () =>
     tx.query(
       `UPDATE escalation.deadlines SET fired_at = now() WHERE handoff_id = $1 AND fired_at IS NULL
@@ -107,12 +101,22 @@ async function projectHandoff(
 
   switch (event.type) {
     case 'HandoffRequested': {
+      // One statement (the runner's transaction holds back the relay's global reads while it runs):
+      // the row, then its recovery `progress` and `brief_timeout` deadlines unless it existed.
       const d = event.data;
-      const inserted = await tx.query(
-        `INSERT INTO escalation.handoffs (handoff_id, tenant_id, ticket_id, handoff_type, status, from_party, target,
-           reason_code, priority, channel, conversation_position, requested_at, updated_at, last_position)
-         VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7, $8, $9, $10, $11, $11, $12)
-         ON CONFLICT (handoff_id) DO NOTHING`,
+      await tx.query(
+        `WITH h AS (
+           INSERT INTO escalation.handoffs (handoff_id, tenant_id, ticket_id, handoff_type, status, from_party, target,
+             reason_code, priority, channel, conversation_position, requested_at, updated_at, last_position)
+           VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7, $8, $9, $10, $11, $11, $12)
+           ON CONFLICT (handoff_id) DO NOTHING
+           RETURNING handoff_id
+         )
+         INSERT INTO escalation.deadlines (tenant_id, handoff_id, kind, ref, due_at, payload)
+         SELECT $2, h.handoff_id, k.kind, k.ref, k.due_at, $15::jsonb
+           FROM h, (VALUES ('progress', $13, $14::timestamptz), ('brief_timeout', $1, $16::timestamptz))
+                     AS k(kind, ref, due_at)
+         ON CONFLICT (kind, ref) DO NOTHING`,
         [
           handoffId,
           d.tenantId,
@@ -126,18 +130,12 @@ async function projectHandoff(
           d.conversationPosition,
           d.requestedAt,
           pos,
+          recorded.eventId,
+          new Date(Date.parse(at) + settings.recoveryDelayMs),
+          JSON.stringify(payloadOf(recorded)),
+          d.briefDeadline,
         ],
       );
-      if ((inserted.rowCount ?? 0) === 0) return;
-      await progressSoon();
-      await scheduleDeadline(tx, {
-        tenantId,
-        handoffId,
-        kind: 'brief_timeout',
-        ref: handoffId,
-        dueAt: d.briefDeadline,
-        payload: payloadOf(recorded),
-      });
       return;
     }
     case 'BriefAttached':
@@ -151,45 +149,63 @@ async function projectHandoff(
       }
       return;
     case 'HandoffOffered': {
+      // One statement: the handoff row (guarded on its position: a replay changes nothing), the offer,
+      // the capacity hold (already reserved by the command that made the offer, else taken now: the
+      // offer was made; none on a closed ticket), the agent's counter, the waiting deadlines closed
+      // and the acceptance deadline scheduled.
       const d = event.data;
-      if (
-        !(await update(
-          `status = 'offered', current_offer_id = $4, current_agent_id = $5, team_id = $6, offer_expires_at = $7,
-           without_brief = $8, attempts = $9, waiting_for_agent = false, holds_capacity = true`,
-          [d.offerId, d.agent.agentId, d.teamId ?? null, d.expiresAt, d.withoutBrief, d.attempt],
-        ))
-      )
-        return;
       await tx.query(
-        `INSERT INTO escalation.handoff_offers (offer_id, handoff_id, tenant_id, ticket_id, agent_id, team_id, status,
-           brief_id, brief_version, without_brief, attempt, routing, offered_at, expires_at)
-         SELECT $1, $2, tenant_id, ticket_id, $3, $4, 'offered', $5, $6, $7, $8, $9, $10, $11
-           FROM escalation.handoffs WHERE handoff_id = $2
-         ON CONFLICT (offer_id) DO NOTHING`,
+        `WITH u AS (
+           UPDATE escalation.handoffs SET status = 'offered', current_offer_id = $4, current_agent_id = $5, team_id = $6,
+                  offer_expires_at = $7, without_brief = $8, attempts = $9, waiting_for_agent = false,
+                  holds_capacity = true, updated_at = $2, last_position = $3
+            WHERE handoff_id = $1 AND last_position < $3
+           RETURNING tenant_id, ticket_id, channel
+         ), offer AS (
+           INSERT INTO escalation.handoff_offers (offer_id, handoff_id, tenant_id, ticket_id, agent_id, team_id, status,
+             brief_id, brief_version, without_brief, attempt, routing, offered_at, expires_at)
+           SELECT $4, $1, u.tenant_id, u.ticket_id, $5, $6, 'offered', $10, $11, $8, $9, $12, $13, $7 FROM u
+           ON CONFLICT (offer_id) DO NOTHING
+         ), hold AS (
+           INSERT INTO escalation.capacity_holds (offer_id, tenant_id, agent_id, channel, handoff_id, ticket_id, reserved_at)
+           SELECT $4, u.tenant_id, $5, COALESCE(u.channel, t.channel, 'web_chat'), $1, u.ticket_id, $13
+             FROM u LEFT JOIN escalation.tickets t ON t.tenant_id = u.tenant_id AND t.ticket_id = u.ticket_id
+            WHERE t.status IS DISTINCT FROM 'closed'
+           ON CONFLICT (offer_id) DO NOTHING
+           RETURNING tenant_id, agent_id, channel
+         ), slot AS (
+           INSERT INTO escalation.agent_load AS l (tenant_id, agent_id, channel, held)
+           SELECT tenant_id, agent_id, channel, 1 FROM hold
+           ON CONFLICT (tenant_id, agent_id, channel) DO UPDATE SET held = l.held + 1
+         ), counter AS (
+           UPDATE escalation.agents SET offers = offers + 1
+            WHERE tenant_id = $14 AND agent_id = $5 AND EXISTS (SELECT 1 FROM u)
+         ), waiting AS (
+           UPDATE escalation.deadlines SET fired_at = now()
+            WHERE handoff_id = $1 AND fired_at IS NULL AND kind IN ('brief_timeout', 'routing_retry', 'progress')
+              AND EXISTS (SELECT 1 FROM u)
+         )
+         INSERT INTO escalation.deadlines (tenant_id, handoff_id, kind, ref, due_at, payload)
+         SELECT $14, $1, 'acceptance', $4, $7, $15::jsonb FROM u
+         ON CONFLICT (kind, ref) DO NOTHING`,
         [
-          d.offerId,
           handoffId,
+          at,
+          pos,
+          d.offerId,
           d.agent.agentId,
           d.teamId ?? null,
-          d.brief?.briefId ?? null,
-          d.brief?.version ?? null,
+          d.expiresAt,
           d.withoutBrief,
           d.attempt,
+          d.brief?.briefId ?? null,
+          d.brief?.version ?? null,
           JSON.stringify(d.routing),
           d.offeredAt,
-          d.expiresAt,
+          tenantId,
+          JSON.stringify(payloadOf(recorded)),
         ],
       );
-      await bumpAgent(tx, tenantId, d.agent.agentId, 'offers');
-      await closeWaitingDeadlines();
-      await scheduleDeadline(tx, {
-        tenantId,
-        handoffId,
-        kind: 'acceptance',
-        ref: d.offerId,
-        dueAt: d.expiresAt,
-        payload: payloadOf(recorded),
-      });
       return;
     }
     case 'NoEligibleAgentFound':
@@ -215,12 +231,14 @@ async function projectHandoff(
       await answerOffer(tx, d.offerId, 'accepted', at, null);
       await bumpAgent(tx, tenantId, d.agent.agentId, 'accepts');
       // The ticket moved to this agent: earlier accepted handoffs of the ticket stop counting as load.
-      await tx.query(
+      const earlier = await tx.query<{ handoff_id: string }>(
         `UPDATE escalation.handoffs SET holds_capacity = false
           WHERE tenant_id = $1 AND ticket_id = (SELECT ticket_id FROM escalation.handoffs WHERE handoff_id = $2)
-            AND handoff_id <> $2 AND status = 'accepted'`,
+            AND handoff_id <> $2 AND status = 'accepted' AND holds_capacity
+          RETURNING handoff_id`,
         [tenantId, handoffId],
       );
+      await releaseHolds(tx, { handoffIds: earlier.rows.map((r) => r.handoff_id) }, at);
       await closeDeadlines();
       return;
     }
@@ -243,6 +261,7 @@ async function projectHandoff(
         at,
         expired ? null : event.data.reasonCode,
       );
+      await releaseHolds(tx, { offerId: d.offerId }, at);
       await bumpAgent(tx, tenantId, d.agent.agentId, expired ? 'expiries' : 'declines');
       await progressSoon();
       return;
@@ -254,6 +273,7 @@ async function projectHandoff(
     case 'HandedBackToBot': {
       const status = event.type === 'HandoffCancelled' ? 'cancelled' : 'handed_back';
       if (!(await update(`status = $4, holds_capacity = false, waiting_for_agent = false`, [status]))) return;
+      await releaseHolds(tx, { handoffIds: [handoffId] }, at);
       await tx.query(
         `UPDATE escalation.handoff_offers SET status = 'withdrawn', answered_at = $2
           WHERE handoff_id = $1 AND status = 'offered'`,

@@ -1,10 +1,12 @@
 // Read-model queries: what command handlers look up (tickets, briefs, agents with their load,
 // previous owners, acceptance policies) and what the REST API lists. Plain objects leave this file,
 // never entities.
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { TicketFacts } from '../domain/handoff.decider';
 import type { RoutingCandidate } from '../domain/routing';
-import { AgentRow, HandoffOfferRow, HandoffRow } from './escalation.entities';
+import { releaseHolds, reserveSlot, type SlotRequest } from './capacity-holds';
+import { HandoffOfferRow, HandoffRow } from './escalation.entities';
 
 export interface TicketView extends TicketFacts {
   ticketId: string;
@@ -80,43 +82,198 @@ export interface HandoffSummaryView {
   requestedAt: string;
 }
 
-/** The channel a handoff is counted on: its own, else its ticket's, else web chat. */
-const CHANNEL_SQL = `COALESCE(h.channel, t.channel, 'web_chat')`;
+/** What a handoff request needs to know in one round trip: its ticket, a brief, the previous agent. */
+export interface RequestContext {
+  ticket: TicketView | undefined;
+  /** The newest brief covering the requested position (or the ticket's last message). */
+  brief: BriefView | undefined;
+  /** The agent who last owned the ticket (else another ticket of the customer), not excluded. */
+  previousAgentId: string | undefined;
+}
+
+/** Routing's inputs of a tenant in one round trip: every agent with its held slots, and the policies. */
+export interface RoutingContext {
+  candidates: RoutingCandidate[];
+  policies: readonly PolicyRow[];
+}
+
+interface PolicyRow {
+  team_id: string;
+  handoff_type: string;
+  timeout_seconds: number;
+  max_expiries: number;
+}
+
+interface TicketRow {
+  ticket_id: string;
+  customer_id: string | null;
+  status: string;
+  channel: string | null;
+  last_sequence: string;
+  owner_kind: string | null;
+  owner_id: string | null;
+}
+
+interface AgentRowWithLoad {
+  agent_id: string;
+  display_name: string | null;
+  presence: string;
+  supervisor: boolean;
+  skills: Record<string, number>;
+  languages: string[];
+  tiers: string[];
+  teams: string[];
+  capacity: Record<string, number>;
+  offers: number;
+  accepts: number;
+  declines: number;
+  expiries: number;
+  load: Record<string, number>;
+}
+
+/** Agents of a tenant (or one of them) with their held slots per channel, by agent id. */
+const AGENTS_WITH_LOAD_SQL = (oneAgent: boolean) =>
+  `SELECT a.agent_id, a.display_name, a.presence, a.supervisor, a.skills, a.languages, a.tiers, a.teams,
+          a.capacity, a.offers, a.accepts, a.declines, a.expiries,
+          COALESCE((SELECT jsonb_object_agg(l.channel, l.held) FROM escalation.agent_load l
+                     WHERE l.tenant_id = a.tenant_id AND l.agent_id = a.agent_id AND l.held > 0), '{}') AS load
+     FROM escalation.agents a
+    WHERE a.tenant_id = $1 ${oneAgent ? 'AND a.agent_id = $2' : ''}
+    ORDER BY a.agent_id`;
+
+function ticketView(row: TicketRow | undefined): TicketView | undefined {
+  // Known only from an owner change (neither TicketOpened nor a message seen): not a ticket yet.
+  if (row === undefined || (row.status === 'unknown' && Number(row.last_sequence) === 0)) return undefined;
+  return {
+    ticketId: row.ticket_id,
+    customerId: row.customer_id,
+    status: row.status === 'closed' ? 'closed' : 'open',
+    lastSequence: Number(row.last_sequence),
+    channel: row.channel,
+    owner:
+      row.owner_id !== null && (row.owner_kind === 'agent' || row.owner_kind === 'bot')
+        ? { kind: row.owner_kind, id: row.owner_id }
+        : undefined,
+  };
+}
 
 export class EscalationQueries {
   constructor(
     private readonly dataSource: DataSource,
     private readonly defaults: { acceptanceTimeoutSeconds: number; maxExpiries: number },
+    /** The pool behind `dataSource`: the hot paths query it directly, without TypeORM's query runner. */
+    private readonly pool?: Pool,
   ) {}
 
+  private async rows<Row>(sql: string, params: unknown[]): Promise<Row[]> {
+    if (this.pool === undefined) return this.dataSource.query<Row[]>(sql, params);
+    const result = await this.pool.query<Row & object>(sql, params);
+    return result.rows;
+  }
+
   async ticket(tenantId: string, ticketId: string): Promise<TicketView | undefined> {
-    const rows: {
-      ticket_id: string;
-      customer_id: string | null;
-      status: string;
-      channel: string | null;
-      last_sequence: string;
-      owner_kind: string | null;
-      owner_id: string | null;
-    }[] = await this.dataSource.query(
+    const rows = await this.rows<TicketRow>(
       `SELECT ticket_id, customer_id, status, channel, last_sequence, owner_kind, owner_id
          FROM escalation.tickets WHERE tenant_id = $1 AND ticket_id = $2`,
       [tenantId, ticketId],
     );
+    return ticketView(rows[0]);
+  }
+
+  /**
+   * The ticket, the newest brief covering `position` (default: the ticket's last message) and the
+   * previous agent, in one statement.
+   */
+  async requestContext(
+    tenantId: string,
+    ticketId: string,
+    position: string | undefined,
+    except: readonly string[],
+  ): Promise<RequestContext> {
+    const rows = await this.rows<
+      TicketRow & {
+        brief: { brief_id: string; version: number; covers_position: string; language: string | null } | null;
+        previous_agent_id: string | null;
+      }
+    >(
+      `SELECT t.ticket_id, t.customer_id, t.status, t.channel, t.last_sequence, t.owner_kind, t.owner_id,
+              (SELECT jsonb_build_object('brief_id', b.brief_id, 'version', b.version,
+                        'covers_position', b.covers_position::text, 'language', b.language)
+                 FROM escalation.briefs b
+                WHERE b.tenant_id = $1 AND b.ticket_id = $2 AND b.covers_position >= COALESCE($3::bigint, t.last_sequence)
+                ORDER BY b.covers_position DESC, b.version DESC, b.prepared_at DESC LIMIT 1) AS brief,
+              (SELECT o.agent_id FROM escalation.owner_history o
+                 LEFT JOIN escalation.tickets ot ON ot.tenant_id = o.tenant_id AND ot.ticket_id = o.ticket_id
+                WHERE o.tenant_id = $1
+                  AND (o.ticket_id = $2 OR (t.customer_id IS NOT NULL AND ot.customer_id = t.customer_id))
+                  AND NOT (o.agent_id = ANY($4::text[]))
+                ORDER BY (o.ticket_id = $2) DESC, o.since DESC LIMIT 1) AS previous_agent_id
+         FROM escalation.tickets t WHERE t.tenant_id = $1 AND t.ticket_id = $2`,
+      [tenantId, ticketId, position ?? null, [...except]],
+    );
     const row = rows[0];
-    // Known only from an owner change (neither TicketOpened nor a message seen): not a ticket yet.
-    if (row === undefined || (row.status === 'unknown' && Number(row.last_sequence) === 0)) return undefined;
+    const ticket = ticketView(row);
+    const brief = row?.brief ?? null;
     return {
-      ticketId: row.ticket_id,
-      customerId: row.customer_id,
-      status: row.status === 'closed' ? 'closed' : 'open',
-      lastSequence: Number(row.last_sequence),
-      channel: row.channel,
-      owner:
-        row.owner_id !== null && (row.owner_kind === 'agent' || row.owner_kind === 'bot')
-          ? { kind: row.owner_kind, id: row.owner_id }
-          : undefined,
+      ticket,
+      brief:
+        ticket === undefined || brief === null
+          ? undefined
+          : {
+              briefId: brief.brief_id,
+              version: brief.version,
+              coversPosition: brief.covers_position,
+              language: brief.language,
+            },
+      previousAgentId: row?.previous_agent_id ?? undefined,
     };
+  }
+
+  /** Every agent of the tenant with its held slots, and the tenant's acceptance policies: one statement. */
+  async routingContext(tenantId: string): Promise<RoutingContext> {
+    const [result] = await this.rows<{ agents: AgentRowWithLoad[] | null; policies: PolicyRow[] | null }>(
+      `SELECT (SELECT jsonb_agg(x ORDER BY x.agent_id) FROM (${AGENTS_WITH_LOAD_SQL(false)}) x) AS agents,
+              (SELECT jsonb_agg(p) FROM (SELECT team_id, handoff_type, timeout_seconds, max_expiries
+                                           FROM escalation.acceptance_policies WHERE tenant_id = $1) p) AS policies`,
+      [tenantId],
+    );
+    return {
+      candidates: (result?.agents ?? []).map(candidateOf),
+      policies: result?.policies ?? [],
+    };
+  }
+
+  /** The policy of `teamId` and `handoffType` among `policies` (see {@link acceptancePolicy}). */
+  policyAmong(
+    policies: readonly PolicyRow[],
+    teamId: string | undefined,
+    handoffType: string,
+  ): AcceptancePolicy {
+    const team = teamId ?? '*';
+    const rank = (p: PolicyRow) => (p.team_id !== '*' ? 2 : 0) + (p.handoff_type !== '*' ? 1 : 0);
+    const row = policies
+      .filter(
+        (p) =>
+          (p.team_id === team || p.team_id === '*') &&
+          (p.handoff_type === handoffType || p.handoff_type === '*'),
+      )
+      .sort((a, b) => rank(b) - rank(a))[0];
+    return this.policyOf(row);
+  }
+
+  /** Takes a slot of the agent on the channel for an offer; false when none is left (see capacity-holds.ts). */
+  async reserveCapacity(slot: SlotRequest): Promise<boolean> {
+    return reserveSlot(this.poolOrThrow(), slot);
+  }
+
+  /** Gives back the slot of an offer that was not made after all. */
+  async releaseCapacity(offerId: string, at: Date): Promise<void> {
+    await releaseHolds(this.poolOrThrow(), { offerId }, at);
+  }
+
+  private poolOrThrow(): Pool {
+    if (this.pool === undefined) throw new Error('EscalationQueries: capacity needs the pool');
+    return this.pool;
   }
 
   /** The newest brief of the ticket covering at least `position`. */
@@ -139,46 +296,19 @@ export class EscalationQueries {
         };
   }
 
-  /** Every agent of the tenant with its current load per channel (offered or accepted, ticket open). */
+  /** Every agent of the tenant with the slots it holds per channel (offered or accepted, ticket open). */
   async routingCandidates(tenantId: string): Promise<RoutingCandidate[]> {
-    const agents = await this.agents(tenantId);
-    return agents.map((a) => ({
-      agentId: a.agentId,
-      ...(a.displayName === null ? {} : { displayName: a.displayName }),
-      presence: a.presence as RoutingCandidate['presence'],
-      active: true,
-      supervisor: a.supervisor,
-      tiers: a.tiers,
-      teams: a.teams,
-      skills: a.skills,
-      languages: a.languages,
-      capacity: a.capacity,
-      load: a.load,
-    }));
+    return (await this.routingContext(tenantId)).candidates;
   }
 
   async agents(tenantId: string, agentId?: string): Promise<AgentView[]> {
-    const rows = await this.dataSource.getRepository(AgentRow).find({
-      where: agentId === undefined ? { tenantId } : { tenantId, agentId },
-      order: { agentId: 'ASC' },
-    });
-    const loads: { agent_id: string; channel: string; n: string }[] = await this.dataSource.query(
-      `SELECT h.current_agent_id AS agent_id, ${CHANNEL_SQL} AS channel, count(*) AS n
-         FROM escalation.handoffs h
-         LEFT JOIN escalation.tickets t ON t.tenant_id = h.tenant_id AND t.ticket_id = h.ticket_id
-        WHERE h.tenant_id = $1 AND h.holds_capacity ${agentId === undefined ? '' : 'AND h.current_agent_id = $2'}
-        GROUP BY 1, 2`,
+    const rows = await this.rows<AgentRowWithLoad>(
+      AGENTS_WITH_LOAD_SQL(agentId !== undefined),
       agentId === undefined ? [tenantId] : [tenantId, agentId],
     );
-    const loadOf = new Map<string, Record<string, number>>();
-    for (const l of loads) {
-      const load = loadOf.get(l.agent_id) ?? {};
-      load[l.channel] = Number(l.n);
-      loadOf.set(l.agent_id, load);
-    }
     return rows.map((r) => ({
-      agentId: r.agentId,
-      displayName: r.displayName,
+      agentId: r.agent_id,
+      displayName: r.display_name,
       presence: r.presence,
       supervisor: r.supervisor,
       skills: r.skills,
@@ -186,7 +316,7 @@ export class EscalationQueries {
       tiers: r.tiers,
       teams: r.teams,
       capacity: r.capacity,
-      load: loadOf.get(r.agentId) ?? {},
+      load: r.load,
       counts: { offers: r.offers, accepts: r.accepts, declines: r.declines, expiries: r.expiries },
     }));
   }
@@ -215,14 +345,16 @@ export class EscalationQueries {
     teamId: string | undefined,
     handoffType: string,
   ): Promise<AcceptancePolicy> {
-    const rows: { team_id: string; handoff_type: string; timeout_seconds: number; max_expiries: number }[] =
-      await this.dataSource.query(
-        `SELECT team_id, handoff_type, timeout_seconds, max_expiries FROM escalation.acceptance_policies
-          WHERE tenant_id = $1 AND team_id IN ($2, '*') AND handoff_type IN ($3, '*')
-          ORDER BY (team_id <> '*') DESC, (handoff_type <> '*') DESC LIMIT 1`,
-        [tenantId, teamId ?? '*', handoffType],
-      );
-    const row = rows[0];
+    const rows = await this.rows<PolicyRow>(
+      `SELECT team_id, handoff_type, timeout_seconds, max_expiries FROM escalation.acceptance_policies
+        WHERE tenant_id = $1 AND team_id IN ($2, '*') AND handoff_type IN ($3, '*')
+        ORDER BY (team_id <> '*') DESC, (handoff_type <> '*') DESC LIMIT 1`,
+      [tenantId, teamId ?? '*', handoffType],
+    );
+    return this.policyOf(rows[0]);
+  }
+
+  private policyOf(row: PolicyRow | undefined): AcceptancePolicy {
     if (row === undefined) {
       return {
         timeoutSeconds: this.defaults.acceptanceTimeoutSeconds,
@@ -320,6 +452,22 @@ export class EscalationQueries {
       requestedAt: h.requestedAt.toISOString(),
     }));
   }
+}
+
+function candidateOf(a: AgentRowWithLoad): RoutingCandidate {
+  return {
+    agentId: a.agent_id,
+    ...(a.display_name === null ? {} : { displayName: a.display_name }),
+    presence: a.presence as RoutingCandidate['presence'],
+    active: true,
+    supervisor: a.supervisor,
+    tiers: a.tiers,
+    teams: a.teams,
+    skills: a.skills,
+    languages: a.languages,
+    capacity: a.capacity,
+    load: a.load,
+  };
 }
 
 function offerView(r: HandoffOfferRow): OfferView {

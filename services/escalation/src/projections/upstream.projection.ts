@@ -3,6 +3,7 @@
 // last message sequence (conversations), briefs (summarization), previous owners (ownership).
 import type { PublicEventEnvelope } from '@handoff/contracts';
 import type { PoolClient } from 'pg';
+import { releaseHolds } from './capacity-holds';
 import { scheduleDeadline } from './escalation.projection';
 
 async function upsertTicket(
@@ -64,6 +65,7 @@ export async function applyConversationsEvent(event: PublicEventEnvelope, tx: Po
       `UPDATE escalation.handoffs SET holds_capacity = false WHERE tenant_id = $1 AND ticket_id = $2 AND holds_capacity`,
       [d.tenantId, closedTicket],
     );
+    await releaseHolds(tx, { tenantId: d.tenantId, ticketId: closedTicket }, event.time);
   } else if (event.type === 'dev.handoff.conversations.ChannelSwitched.v1') {
     const d = event.data;
     await upsertTicket(tx, d.tenantId, d.ticketId, event.time, {

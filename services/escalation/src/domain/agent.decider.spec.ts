@@ -1,6 +1,6 @@
 import { deciderSpec } from '@handoff/testing';
-import { agentDecider, type AgentEvent, type AgentProfile } from '../domain/agent.decider';
-import { AgentAlreadyExists, AgentNotFound } from '../domain/handoff.errors';
+import { agentDecider, type AgentEvent, type AgentProfile } from './agent.decider';
+import { AgentAlreadyExists, AgentNotFound } from './handoff.errors';
 
 const spec = deciderSpec(agentDecider);
 const now = new Date('2026-01-01T09:00:00.000Z');

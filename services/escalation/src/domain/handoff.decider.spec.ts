@@ -1,5 +1,5 @@
 import { deciderSpec } from '@handoff/testing';
-import { handoffDecider, type HandoffCommand, type RequestFields } from '../domain/handoff.decider';
+import { handoffDecider, type HandoffCommand, type RequestFields } from './handoff.decider';
 import {
   DeclineReasonRequired,
   HandoffNotFound,
@@ -8,9 +8,9 @@ import {
   OfferNotYours,
   TicketClosed,
   TicketNotFound,
-} from '../domain/handoff.errors';
-import type { HandoffEvent, HandoffRequested } from '../domain/handoff.events';
-import type { RoutingOutcome } from '../domain/routing';
+} from './handoff.errors';
+import type { HandoffEvent, HandoffRequested } from './handoff.events';
+import type { RoutingOutcome } from './routing';
 
 const spec = deciderSpec(handoffDecider);
 const T0 = new Date('2026-01-01T10:00:00.000Z');

@@ -1,4 +1,4 @@
-import { routeHandoff, type RoutingCandidate, type RoutingRequest } from '../domain/routing';
+import { routeHandoff, type RoutingCandidate, type RoutingRequest } from './routing';
 
 const agent = (agentId: string, overrides: Partial<RoutingCandidate> = {}): RoutingCandidate => ({
   agentId,
