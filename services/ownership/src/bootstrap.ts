@@ -13,6 +13,7 @@ import {
 import {
   createEventStore,
   createServiceApp,
+  type MetricsService,
   openReadModelDataSource,
   poolOf,
   ShutdownCoordinator,
@@ -22,6 +23,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { DestinationStream } from 'pino';
 import { AgentDirectory } from './application/agent-directory';
 import { HandoverDeadlines } from './application/handover-deadlines';
+import { LapseAlerts } from './application/lapse-alerts';
+import { LapseOverdueAlerts } from './application/lapse-overdue-alerts';
 import { OwnershipCommandBus } from './application/ownership-command.bus';
 import { OwnershipCommands } from './application/ownership.commands.service';
 import { systemClock, type Clock } from './application/ownership.ports';
@@ -32,6 +35,7 @@ import { loadOwnershipConfig } from './ownership.config';
 import { OwnershipModule } from './ownership.module';
 import { OWNERSHIP_ENTITIES } from './projections/ownership.entities';
 import { OwnershipReadModels1764460800000 } from './projections/migrations/1764460800000-ownership-read-models';
+import { LapseAlerts1767225600000 } from './projections/migrations/1767225600000-lapse-alerts';
 import { projectOwnershipEvent } from './projections/ownership.projector';
 
 export interface StartOwnershipOptions {
@@ -52,7 +56,8 @@ const SCHEMA = 'ownership';
 /**
  * The composition root: validates the settings, opens the read-model database (migrations) and the
  * event store on one pool, provisions the topics, and starts the HTTP API, the Kafka consumer, the
- * projection, the outbox relay and the handover-deadline poller, each registered for ordered shutdown.
+ * projection, the outbox relay, the handover-deadline poller and the overdue-lapse alerts, each
+ * registered for ordered shutdown.
  */
 export async function startOwnershipService(
   env: Record<string, string | undefined>,
@@ -66,7 +71,7 @@ export async function startOwnershipService(
     url: config.DATABASE_URL,
     schema: SCHEMA,
     entities: OWNERSHIP_ENTITIES,
-    migrations: [OwnershipReadModels1764460800000],
+    migrations: [OwnershipReadModels1764460800000, LapseAlerts1767225600000],
     applicationName: 'ownership',
     poolSize: 24,
   });
@@ -97,16 +102,25 @@ export async function startOwnershipService(
     });
     await projection.init();
     const directory = new AgentDirectory(pool);
-    const commands = new OwnershipCommands(
-      new OwnershipCommandBus(store, decider, uuidV7),
-      directory,
-      clock,
-      projection,
-      { botOwnerId: config.BOT_OWNER_ID, handoverAcknowledgeSeconds: config.HANDOVER_ACK_TIMEOUT_SECONDS },
-      uuidV7,
-    );
     const queries = new OwnershipQueries(pool, store, decider, clock);
     const tenants = new Set(config.API_KEYS.map((entry) => entry.tenantId));
+    const alertLogger = new Logger('OwnershipLapses');
+    const lapseAlerts = (metrics: MetricsService) =>
+      new LapseAlerts(metrics, pool, [...tenants], { warn: (fields) => alertLogger.warn(fields) }, clock);
+    const commands = (alerts: LapseAlerts) =>
+      new OwnershipCommands(
+        new OwnershipCommandBus(store, decider, uuidV7),
+        directory,
+        clock,
+        projection,
+        {
+          botOwnerId: config.BOT_OWNER_ID,
+          handoverAcknowledgeSeconds: config.HANDOVER_ACK_TIMEOUT_SECONDS,
+        },
+        uuidV7,
+        decider,
+        alerts,
+      );
     const consumer: ConsumerRuntimeOptions = {
       clientId: 'ownership',
       brokers: [...config.KAFKA_BROKERS],
@@ -117,7 +131,7 @@ export async function startOwnershipService(
     };
 
     const app = await createServiceApp(
-      OwnershipModule.forRoot({ commands, queries, directory, consumer }),
+      OwnershipModule.forRoot({ lapseAlerts, commands, queries, directory, consumer }),
       config,
       {
         serviceName: 'ownership',
@@ -164,13 +178,23 @@ export async function startOwnershipService(
 
     const deadlines = new HandoverDeadlines(
       pool,
-      commands,
+      app.get(OwnershipCommands),
       clock,
       config.HANDOVER_POLL_INTERVAL_MS,
       (error) => logger.error(`handover deadlines: ${String(error)}`),
     );
     deadlines.start();
     shutdown.register('handover deadlines', () => deadlines.stop());
+
+    const overdueLapses = new LapseOverdueAlerts(
+      pool,
+      app.get(LapseAlerts),
+      clock,
+      { afterSeconds: config.LAPSE_ALERT_AFTER_SECONDS, intervalMs: config.LAPSE_ALERT_POLL_INTERVAL_MS },
+      (error) => logger.error(`lapse alerts: ${String(error)}`),
+    );
+    overdueLapses.start();
+    shutdown.register('overdue lapse alerts', () => overdueLapses.stop());
 
     // The consumer joins last and, on app.close(), stops first (committing what it processed).
     connectConsumer(app, consumer);

@@ -11,6 +11,9 @@ export const ownershipConfigSchema = {
   LOOP_MAX_CHANGES: int({ min: 2, max: 200, default: 5 }),
   HANDOVER_ACK_TIMEOUT_SECONDS: int({ min: 1, max: 7 * 24 * 3600, default: 1800 }),
   HANDOVER_POLL_INTERVAL_MS: int({ min: 50, max: 600_000, default: 5000 }),
+  // A lapse older than this is alerted once (warn log + ownership_lapses_overdue_total).
+  LAPSE_ALERT_AFTER_SECONDS: int({ min: 1, max: 30 * 24 * 3600, default: 900 }),
+  LAPSE_ALERT_POLL_INTERVAL_MS: int({ min: 50, max: 600_000, default: 10_000 }),
 };
 
 export const loadOwnershipConfig = (env: ConfigEnv) => loadServiceConfig(env, ownershipConfigSchema);

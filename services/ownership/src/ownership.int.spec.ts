@@ -1,7 +1,13 @@
 import crypto from 'node:crypto';
-import { Pool } from 'pg';
+import { deadLetterTopic, eventsTopic, toKafkaMessage } from '@handoff/contracts';
+import { type Pool } from 'pg';
 import { mintApiKey } from '@handoff/platform';
-import { createIsolatedDatabase, testInfrastructure, type IsolatedDatabase } from '@handoff/testing';
+import {
+  createIsolatedDatabase,
+  testInfrastructure,
+  type IsolatedDatabase,
+  testPool,
+} from '@handoff/testing';
 import { startOwnershipService, type RunningOwnershipService } from './bootstrap';
 import {
   eventually,
@@ -26,6 +32,7 @@ let service: RunningOwnershipService | undefined;
 let kafka: KafkaFixture;
 let pool: Pool;
 
+const GROUP_ID = `handoff.ownership.int.${suffix}`;
 const env = (database: IsolatedDatabase) => ({
   DATABASE_URL: database.url,
   KAFKA_BROKERS: kafkaBrokers.join(','),
@@ -33,7 +40,7 @@ const env = (database: IsolatedDatabase) => ({
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: process.env['OWNERSHIP_INT_LOG_LEVEL'] ?? 'silent',
-  KAFKA_GROUP_ID: `handoff.ownership.int.${suffix}`,
+  KAFKA_GROUP_ID: GROUP_ID,
   HANDOVER_ACK_TIMEOUT_SECONDS: '3',
   HANDOVER_POLL_INTERVAL_MS: '200',
 });
@@ -81,7 +88,7 @@ async function openTicket(tenantId = TENANT): Promise<string> {
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('ownership');
-  pool = new Pool({ connectionString: database.url, max: 2 });
+  pool = testPool(database.url, { max: 2 });
   kafka = new KafkaFixture(kafkaBrokers);
   await start();
   for (const id of ['a1', 'a2', 'a3', 'sup-1']) expect((await agent(id)).status).toBe(200);
@@ -252,6 +259,109 @@ describe('ownership service (real PostgreSQL and Kafka)', () => {
     );
   });
 
+  it('dead-letters facts the rules refuse, with the reason, and applies the next message of the partition', async () => {
+    const ticketId = await openTicket();
+    // Both keyed by the ticket id, hence on the same partition of the escalation topic, in this order.
+    const refused = handoffAccepted(TENANT, ticketId, 'gone');
+    const next = handoffAccepted(TENANT, ticketId, 'a1');
+    await kafka.publish('escalation', refused);
+    await kafka.publish('escalation', next);
+    const owner = await eventually(
+      () => call('GET', `/v1/tickets/${ticketId}/owner`),
+      (r) => (r.body['owner'] as { id?: string } | null)?.id === 'a1',
+    );
+    expect(owner.body['owner']).toMatchObject({ kind: 'agent', id: 'a1' });
+    const escalationTopic = eventsTopic('escalation');
+    const parked = await kafka.firstMessageOf(
+      deadLetterTopic(escalationTopic),
+      // The topics are shared with other services' suites, whose groups park the same message too.
+      (message) =>
+        message.headers['ce_id'] === refused.id && message.headers['dlq_consumer_group'] === GROUP_ID,
+    );
+    expect(parked.key).toBe(ticketId);
+    expect(parked.value?.equals(toKafkaMessage(refused).value)).toBe(true);
+    expect(parked.headers).toMatchObject({
+      dlq_reason: 'agent-deactivated',
+      dlq_consumer_group: GROUP_ID,
+      dlq_attempts: '1',
+      dlq_original_topic: escalationTopic,
+    });
+    expect(parked.headers['dlq_error']).toContain('gone');
+    const history = await call('GET', `/v1/tickets/${ticketId}/history`);
+    const transfers = (history.body['entries'] as { type: string; to?: { id: string } }[]).filter(
+      (e) => e.type === 'OwnershipTransferred',
+    );
+    expect(transfers.map((t) => t.to?.id)).toEqual(['a1']);
+
+    // A reopen of a ticket ownership never saw is refused too (conversations topic).
+    const unknown = ticketReopened(TENANT, `tkt-${crypto.randomUUID()}`);
+    await kafka.publish('conversations', unknown);
+    const parkedReopen = await kafka.firstMessageOf(
+      deadLetterTopic(eventsTopic('conversations')),
+      (message) =>
+        message.headers['ce_id'] === unknown.id && message.headers['dlq_consumer_group'] === GROUP_ID,
+    );
+    expect(parkedReopen.headers).toMatchObject({
+      dlq_reason: 'ticket-not-found',
+      dlq_consumer_group: GROUP_ID,
+    });
+  });
+
+  it('refuses a shift handover of 3 tickets where one lacks a note as a whole: nothing changes', async () => {
+    await agent('eve');
+    const tickets = [await openTicket(), await openTicket(), await openTicket()];
+    for (const ticketId of tickets)
+      await call('POST', `/v1/tickets/${ticketId}/owner/transfer`, { toAgentId: 'eve', reason: 'evening' });
+    const streams = tickets.map((ticketId) => `ownership-${ticketId}`);
+    const eventCount = async () =>
+      (
+        await pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ownership_events.events WHERE stream_name = ANY($1)`,
+          [streams],
+        )
+      ).rows[0]?.n;
+    const before = await eventCount();
+    const note = { status: 'waiting on the carrier', nextSteps: ['call the carrier'], promisesMade: [] };
+    const [first, second, third] = tickets as [string, string, string];
+    const items = [
+      { ticketId: first, toAgentId: 'a1', note },
+      { ticketId: second, toAgentId: 'a3' },
+      { ticketId: third, toAgentId: 'a1', note },
+    ];
+    const refused = await call('POST', '/v1/agents/eve/shift-handover', { handovers: items });
+    expect([refused.status, refused.body['code']]).toEqual([422, 'shift-handover-refused']);
+    expect(refused.body['refusedTickets']).toEqual([
+      expect.objectContaining({ ticketId: second, code: 'handover-note-missing' }),
+    ]);
+    expect(await eventCount()).toBe(before);
+    const handoverRows = await pool.query(`SELECT 1 FROM ownership.handovers WHERE ticket_id = ANY($1)`, [
+      tickets,
+    ]);
+    expect(handoverRows.rowCount).toBe(0);
+    for (const ticketId of tickets) {
+      const owner = await call('GET', `/v1/tickets/${ticketId}/owner`);
+      expect(owner.body['owner']).toMatchObject({ id: 'eve' });
+    }
+
+    // Corrected, it hands over all three; asked again, it answers the same handovers.
+    const fixed = items.map((item) => ({ ...item, note }));
+    const accepted = await call('POST', '/v1/agents/eve/shift-handover', { handovers: fixed });
+    expect(accepted.status).toBe(200);
+    const ids = (accepted.body['handovers'] as { ticketId: string; handoverId: string }[]).map((h) => [
+      h.ticketId,
+      h.handoverId,
+    ]);
+    expect(ids.map(([ticketId]) => ticketId)).toEqual(tickets);
+    expect(new Set(ids.map(([, id]) => id)).size).toBe(3);
+    const again = await call('POST', '/v1/agents/eve/shift-handover', { handovers: fixed });
+    expect(
+      (again.body['handovers'] as { ticketId: string; handoverId: string }[]).map((h) => [
+        h.ticketId,
+        h.handoverId,
+      ]),
+    ).toEqual(ids);
+  });
+
   it('answers owner-as-of at any instant, before existence and in the future', async () => {
     const ticketId = await openTicket();
     const before = new Date();
@@ -309,7 +419,10 @@ describe('ownership service (real PostgreSQL and Kafka)', () => {
       ],
       supervisorId: 'sup-1',
     });
-    expect([withoutNote.status, withoutNote.body['code']]).toEqual([422, 'handover-note-missing']);
+    expect([withoutNote.status, withoutNote.body['code']]).toEqual([422, 'shift-handover-refused']);
+    expect(withoutNote.body['refusedTickets']).toEqual([
+      expect.objectContaining({ ticketId: unacknowledged, code: 'handover-note-missing' }),
+    ]);
     const incomplete = await call('POST', '/v1/agents/night/shift-handover', {
       handovers: [{ ticketId: acknowledged, toAgentId: 'a1', note }],
     });

@@ -11,13 +11,13 @@ import {
   Req,
   UseFilters,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles, type Principal } from '@handoff/platform';
 import type { FastifyRequest } from 'fastify';
 import { AgentDirectory } from '../application/agent-directory';
 import { OwnershipCommands } from '../application/ownership.commands.service';
 import { OwnershipQueries } from '../application/ownership.queries';
-import { AgentNotFound, HandoverNoteMissing, TeamNotFound } from '../domain/ownership.errors';
+import { AgentNotFound, TeamNotFound } from '../domain/ownership.errors';
 import { RangeQueryDto, ShiftHandoverDto, UpsertAgentDto, UpsertTeamDto } from './ownership.dto';
 import { OwnershipProblemFilter } from './ownership-problem.filter';
 import { callerOf } from './request-caller';
@@ -87,23 +87,32 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Hand over every open ticket at shift end, each with a note, to one or more colleagues',
   })
-  @ApiUnprocessableEntityResponse({ description: 'A ticket without a note, or open tickets left uncovered.' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'All or none: a ticket without a note, an invalid receiver, or open tickets left uncovered; ' +
+      '`refusedTickets` names every refused ticket and nothing was handed over.',
+  })
+  @ApiConflictResponse({
+    description:
+      'Every refused ticket is not owned by the agent (or changed concurrently); nothing was handed over. ' +
+      '`shift-handover-interrupted`: a ticket changed between validation and its append (see the README).',
+  })
   async shiftHandover(
     @Param('agentId') agentId: string,
     @Body() dto: ShiftHandoverDto,
     @CurrentPrincipal() who: Principal,
     @Req() request: FastifyRequest,
   ) {
-    const items = dto.handovers.map((item) => {
-      if (!item.note) throw new HandoverNoteMissing(item.ticketId, 'no note was given');
-      // A plain copy: DTO instances never pass the controller.
-      const note = {
+    // Plain copies: DTO instances never pass the controller. A missing note is the rules' to refuse.
+    const items = dto.handovers.map((item) => ({
+      ticketId: item.ticketId,
+      toAgentId: item.toAgentId,
+      note: item.note && {
         status: item.note.status,
         nextSteps: [...item.note.nextSteps],
         promisesMade: [...item.note.promisesMade],
-      };
-      return { ticketId: item.ticketId, toAgentId: item.toAgentId, note };
-    });
+      },
+    }));
     return this.commands.shiftHandover(callerOf(who, request), agentId, items, dto.supervisorId);
   }
 

@@ -1,3 +1,4 @@
+import { PeriodicTask } from '@handoff/platform';
 import type { Pool } from 'pg';
 import { OwnershipError } from '../domain/ownership.errors';
 import type { Clock } from './ownership.ports';
@@ -12,41 +13,28 @@ import type { OwnershipCommands } from './ownership.commands.service';
  * at the next poll.
  */
 export class HandoverDeadlines {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly pool: Pool,
     private readonly commands: OwnershipCommands,
     private readonly clock: Clock,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly onError: (error: unknown) => void,
-  ) {}
+  ) {
+    this.task = new PeriodicTask((stopping) => this.fireDue(undefined, stopping), { intervalMs, onError });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.fireDue()
-        .then(() => undefined)
-        .catch((error: unknown) => this.onError(error))
-        .finally(() => this.schedule(this.intervalMs));
-    }, delay);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Escalates every due handover; returns how many were fired. */
-  async fireDue(batch = 50): Promise<number> {
+  async fireDue(batch = 50, stopping?: AbortSignal): Promise<number> {
     let fired = 0;
     for (;;) {
       const client = await this.pool.connect();
@@ -82,7 +70,7 @@ export class HandoverDeadlines {
           fired++;
         }
         await client.query('COMMIT');
-        if (rows.length < batch || this.stopped) return fired;
+        if (rows.length < batch || stopping?.aborted) return fired;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;

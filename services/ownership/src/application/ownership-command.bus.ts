@@ -6,7 +6,7 @@ import {
 } from '@handoff/event-store';
 import type { OwnershipCommand } from '../domain/ownership.commands';
 import type { OwnershipDecider } from '../domain/ownership.decider';
-import { OwnershipConflict } from '../domain/ownership.errors';
+import { ConcurrentOwnershipChange } from '../domain/ownership.errors';
 import type { OwnershipEvent } from '../domain/ownership.events';
 import { currentOwnerOf, type OwnershipState } from '../domain/ownership.state';
 
@@ -26,6 +26,14 @@ export interface ExecuteOptions {
    */
   onConcurrentChange?: 'retry' | 'fail';
   maxRetries?: number;
+}
+
+/** A command built on the state of its ticket at `revision`. */
+export interface PreparedCommand {
+  ticketId: string;
+  state: OwnershipState;
+  revision: bigint | 'no-stream';
+  command: OwnershipCommand;
 }
 
 export interface ExecuteResult {
@@ -63,6 +71,43 @@ export class OwnershipCommandBus {
     }
   }
 
+  /** Reads the ticket and builds its command: what {@link decide} and {@link commit} work from. */
+  async prepare(
+    ticketId: string,
+    build: (state: OwnershipState) => OwnershipCommand | Promise<OwnershipCommand>,
+  ): Promise<PreparedCommand> {
+    const { state, revision } = await this.load(ticketId);
+    return { ticketId, state, revision, command: await build(state) };
+  }
+
+  /**
+   * Appends the events decided on `prepared` at the revision it was read at.
+   * @throws WrongExpectedVersion when the ticket changed since it was read
+   */
+  async commit(
+    prepared: PreparedCommand,
+    events: OwnershipEvent[],
+    context: CommandContext,
+  ): Promise<ExecuteResult> {
+    const after = events.reduce(this.decider.evolve, prepared.state);
+    if (events.length === 0) return { events, state: after, position: undefined };
+    const { command } = prepared;
+    const metadata: EventMetadata = {
+      tenantId: command.tenantId,
+      ticketId: prepared.ticketId,
+      correlationId: context.correlationId,
+      ...(context.causationId === undefined ? {} : { causationId: context.causationId }),
+      actor: context.actor,
+      occurredAt: command.at,
+    };
+    const result = await this.store.append(
+      streamOf(prepared.ticketId),
+      events.map((event) => ({ eventId: this.newId(), type: event.type, data: event.data, metadata })),
+      { expectedRevision: prepared.revision },
+    );
+    return { events, state: after, position: result.position };
+  }
+
   async execute(
     ticketId: string,
     build: (state: OwnershipState) => OwnershipCommand | Promise<OwnershipCommand>,
@@ -71,32 +116,16 @@ export class OwnershipCommandBus {
   ): Promise<ExecuteResult> {
     const maxRetries = options.maxRetries ?? 5;
     for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(ticketId);
-      const command = await build(state);
-      const events = this.decider.decide(command, state);
-      const after = events.reduce(this.decider.evolve, state);
-      if (events.length === 0) return { events, state: after, position: undefined };
-      const metadata: EventMetadata = {
-        tenantId: command.tenantId,
-        ticketId,
-        correlationId: context.correlationId,
-        ...(context.causationId === undefined ? {} : { causationId: context.causationId }),
-        actor: context.actor,
-        occurredAt: command.at,
-      };
+      const prepared = await this.prepare(ticketId, build);
+      const events = this.decider.decide(prepared.command, prepared.state);
       try {
-        const result = await this.store.append(
-          streamOf(ticketId),
-          events.map((event) => ({ eventId: this.newId(), type: event.type, data: event.data, metadata })),
-          { expectedRevision: revision },
-        );
-        return { events, state: after, position: result.position };
+        return await this.commit(prepared, events, context);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersion)) throw error;
         if (options.onConcurrentChange === 'fail' || attempt >= maxRetries) {
           const fresh = await this.load(ticketId);
           const owner = currentOwnerOf(fresh.state);
-          throw new OwnershipConflict(
+          throw new ConcurrentOwnershipChange(
             `The ticket changed concurrently; it is now ${owner ? `owned by ${owner.id}` : 'without an owner'}`,
             owner ?? null,
           );

@@ -1,7 +1,16 @@
+import { WrongExpectedVersion } from '@handoff/event-store';
 import type { ActorRef, AgentSnapshot, HandoverNote, OwnerRef } from '../domain/ownership.types';
-import { DuplicateHandoverTicket, HandoverIncomplete } from '../domain/ownership.errors';
+import {
+  DuplicateHandoverTicket,
+  HandoverIncomplete,
+  OwnershipError,
+  refusalOf,
+  ShiftHandoverInterrupted,
+} from '../domain/ownership.errors';
 import type { OwnershipCommand } from '../domain/ownership.commands';
+import type { OwnershipDecider } from '../domain/ownership.decider';
 import type { OwnershipState } from '../domain/ownership.state';
+import { decideShiftHandover } from '../domain/shift-handover';
 import type { AgentDirectory } from './agent-directory';
 import type {
   CommandContext,
@@ -9,7 +18,7 @@ import type {
   ExecuteResult,
   OwnershipCommandBus,
 } from './ownership-command.bus';
-import type { Clock, OwnershipSettings, ProjectionWaiter } from './ownership.ports';
+import type { Clock, LapseAlertSink, OwnershipSettings, ProjectionWaiter } from './ownership.ports';
 
 /** Who asks, on behalf of which tenant, and the request's correlation id. */
 export interface Caller {
@@ -22,7 +31,16 @@ export interface Caller {
 export interface ShiftHandoverItem {
   ticketId: string;
   toAgentId: string;
-  note: HandoverNote;
+  /** Undefined when the caller gave none: the handover is then refused as a whole. */
+  note: HandoverNote | undefined;
+}
+
+/** One ticket of an accepted shift handover. */
+export interface ShiftHandoverReceipt {
+  ticketId: string;
+  handoverId: string;
+  toAgentId: string;
+  acknowledgeBy: string;
 }
 
 /** The ownership use cases: build a command (with its lookups), run it on the ticket's stream. */
@@ -34,6 +52,8 @@ export class OwnershipCommands {
     private readonly projection: ProjectionWaiter,
     private readonly settings: OwnershipSettings,
     private readonly newId: () => string,
+    private readonly decider: Pick<OwnershipDecider, 'decide'>,
+    private readonly alerts: LapseAlertSink,
   ) {}
 
   private base(caller: Caller, ticketId: string) {
@@ -55,6 +75,7 @@ export class OwnershipCommands {
     options: ExecuteOptions & { readYourWrites?: boolean } = {},
   ): Promise<ExecuteResult> {
     const result = await this.bus.execute(ticketId, build, this.context(caller), options);
+    if (result.position !== undefined) this.alerts.lapsesBegan(result.events);
     if (options.readYourWrites !== false && result.position !== undefined) {
       // The command is committed either way; a slow projection only delays the answer.
       await this.projection.waitFor(result.position).catch(() => undefined);
@@ -126,12 +147,13 @@ export class OwnershipCommands {
     return this.run(
       caller,
       ticketId,
-      () => ({
+      async () => ({
         type: 'RecordAcceptedHandoff',
         ...this.base(caller, ticketId),
         at: fact.at,
         handoffId: fact.handoffId,
         agent: fact.agent,
+        directoryAgent: await this.directory.agent(caller.tenantId, fact.agent.agentId),
         ...(fact.teamId === undefined ? {} : { teamId: fact.teamId }),
         ...(fact.brief === undefined ? {} : { brief: fact.brief }),
         reasonCode: fact.reasonCode,
@@ -207,15 +229,19 @@ export class OwnershipCommands {
 
   /**
    * An agent going off shift hands over every open ticket in one command, each with its note and
-   * receiver. Every ticket the agent owns must be covered; each gets its own handover id and
-   * acknowledgement deadline.
+   * receiver; every ticket the agent owns must be covered, and each gets its own handover id and
+   * acknowledgement deadline. All or none: every ticket is read and decided before anything is
+   * appended, and any refusal refuses the whole handover naming every refused ticket. The event
+   * store appends one stream per transaction, so the tickets are then appended one by one, each at
+   * the revision it was validated at; see {@link ShiftHandoverInterrupted} for the one window left.
+   * Asking again for the same handover changes nothing and answers the same handover ids.
    */
   async shiftHandover(
     caller: Caller,
     fromAgentId: string,
     items: ShiftHandoverItem[],
     supervisorId?: string,
-  ) {
+  ): Promise<{ fromAgentId: string; acknowledgeBy: string; handovers: ShiftHandoverReceipt[] }> {
     const duplicates = items.map((i) => i.ticketId).filter((id, index, all) => all.indexOf(id) !== index);
     if (duplicates.length > 0) throw new DuplicateHandoverTicket([...new Set(duplicates)]);
     const open = await this.directory.openTicketsOf(caller.tenantId, fromAgentId);
@@ -226,28 +252,50 @@ export class OwnershipCommands {
     const acknowledgeBy = new Date(
       this.clock.now().getTime() + this.settings.handoverAcknowledgeSeconds * 1000,
     ).toISOString();
-    const results: { ticketId: string; handoverId: string; toAgentId: string; acknowledgeBy: string }[] = [];
-    for (const item of items) {
-      const handoverId = this.newId();
-      const result = await this.run(caller, item.ticketId, async () => ({
-        type: 'RequestShiftHandover',
-        ...this.base(caller, item.ticketId),
-        handoverId,
-        fromAgentId,
-        to: await this.lookup(caller.tenantId, item.toAgentId),
-        note: item.note,
-        acknowledgeBy,
-        ...(supervisor === undefined ? {} : { supervisorId: supervisor }),
-      }));
-      const requested = result.events.find((e) => e.type === 'ShiftHandoverRequested');
-      results.push({
-        ticketId: item.ticketId,
-        handoverId: requested?.type === 'ShiftHandoverRequested' ? requested.data.handoverId : handoverId,
-        toAgentId: item.toAgentId,
-        acknowledgeBy,
-      });
+    const build = (item: ShiftHandoverItem) => async (): Promise<OwnershipCommand> => ({
+      type: 'RequestShiftHandover',
+      ...this.base(caller, item.ticketId),
+      handoverId: this.newId(),
+      fromAgentId,
+      to: await this.lookup(caller.tenantId, item.toAgentId),
+      note: item.note,
+      acknowledgeBy,
+      ...(supervisor === undefined ? {} : { supervisorId: supervisor }),
+    });
+
+    // 1. Read and decide every ticket; a refusal of any refuses all, before anything is written.
+    const prepared = await Promise.all(
+      items.map(async (item) => ({ ...(await this.bus.prepare(item.ticketId, build(item))), item })),
+    );
+    const decisions = decideShiftHandover(this.decider.decide, prepared);
+
+    // 2. Append each ticket at the revision it was decided on.
+    const context = this.context(caller);
+    const receipts: ShiftHandoverReceipt[] = [];
+    let lastPosition: bigint | undefined;
+    for (const [index, { candidate, events }] of decisions.entries()) {
+      let result: ExecuteResult;
+      try {
+        result = await this.bus.commit(candidate, events, context);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersion)) throw error;
+        // The ticket changed since it was validated: decide again on its fresh state.
+        try {
+          result = await this.bus.execute(candidate.ticketId, build(candidate.item), context);
+        } catch (refusal) {
+          if (!(refusal instanceof OwnershipError)) throw refusal;
+          throw new ShiftHandoverInterrupted(
+            receipts.map((r) => r.ticketId),
+            refusalOf(candidate.ticketId, refusal),
+            decisions.slice(index + 1).map((d) => d.candidate.ticketId),
+          );
+        }
+      }
+      if (result.position !== undefined) lastPosition = result.position;
+      receipts.push(receiptOf(result.state, fromAgentId, candidate.item));
     }
-    return { fromAgentId, acknowledgeBy, handovers: results };
+    if (lastPosition !== undefined) await this.projection.waitFor(lastPosition).catch(() => undefined);
+    return { fromAgentId, acknowledgeBy, handovers: receipts };
   }
 
   acknowledge(caller: Caller, ticketId: string, handoverId: string, agentId: string) {
@@ -288,4 +336,26 @@ export class OwnershipCommands {
     }
     return tickets;
   }
+}
+
+/** The handover pending on the ticket from the giver to the receiver: the new one, or the same one asked before. */
+function receiptOf(
+  state: OwnershipState,
+  fromAgentId: string,
+  item: ShiftHandoverItem,
+): ShiftHandoverReceipt {
+  const handover =
+    state.status === 'unknown'
+      ? undefined
+      : Object.values(state.ticket.handovers).find(
+          (h) => h.status === 'pending' && h.from.agentId === fromAgentId && h.to.agentId === item.toAgentId,
+        );
+  // The decider either requested it or found the same one pending: there is one, or a bug.
+  if (!handover) throw new Error(`no pending handover of ticket ${item.ticketId} after the handover`);
+  return {
+    ticketId: item.ticketId,
+    handoverId: handover.handoverId,
+    toAgentId: item.toAgentId,
+    acknowledgeBy: handover.acknowledgeBy,
+  };
 }

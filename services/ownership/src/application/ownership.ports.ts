@@ -1,3 +1,5 @@
+import type { OwnershipEvent } from '../domain/ownership.events';
+
 /** Time comes from here (tests pin it), never from `new Date()` in handlers. */
 export interface Clock {
   now(): Date;
@@ -14,4 +16,9 @@ export interface ProjectionWaiter {
 export interface OwnershipSettings {
   botOwnerId: string;
   handoverAcknowledgeSeconds: number;
+}
+
+/** Told of the events every command appended, to alert the lapses that begin. */
+export interface LapseAlertSink {
+  lapsesBegan(events: readonly OwnershipEvent[]): void;
 }

@@ -146,12 +146,14 @@ export class OwnershipQueries {
   ) {}
 
   private async ticket(tenantId: string, ticketId: string): Promise<TicketRow> {
-    const { rows } = await this.pool.query<TicketRow>(
-      `SELECT ticket_id, status, opened_at, closed_at, owner_kind, owner_id, owner_team_id, owner_name,
-              owner_since, lapsed_since, lapse_cause, revision, first_position
-         FROM ownership.tickets WHERE tenant_id = $1 AND ticket_id = $2`,
-      [tenantId, ticketId],
-    );
+    const { rows } = await this.pool.query<TicketRow>({
+      // Named: each connection parses and plans the most frequent read once.
+      name: 'ownership_ticket',
+      text: `SELECT ticket_id, status, opened_at, closed_at, owner_kind, owner_id, owner_team_id, owner_name,
+                    owner_since, lapsed_since, lapse_cause, revision, first_position
+               FROM ownership.tickets WHERE tenant_id = $1 AND ticket_id = $2`,
+      values: [tenantId, ticketId],
+    });
     const row = rows[0];
     if (!row) throw new TicketNotFound(ticketId);
     return row;

@@ -43,6 +43,8 @@ export type OwnershipCommand =
       type: 'RecordAcceptedHandoff';
       handoffId: string;
       agent: AgentRef;
+      /** The agent as this service's directory knows it; absent when not (yet) known there. */
+      directoryAgent?: AgentSnapshot;
       teamId?: string;
       brief?: BriefRef;
       reasonCode: string;
@@ -55,7 +57,8 @@ export type OwnershipCommand =
       handoverId: string;
       fromAgentId: string;
       to: AgentLookup;
-      note: HandoverNote;
+      /** Undefined when the caller gave none: the rules refuse it. */
+      note: HandoverNote | undefined;
       acknowledgeBy: string;
       supervisorId?: string;
     })

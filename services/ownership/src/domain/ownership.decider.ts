@@ -199,7 +199,8 @@ function changeOwner(
   ];
 }
 
-function noteProblem(note: HandoverNote): string | undefined {
+function noteProblem(note: HandoverNote | undefined): string | undefined {
+  if (note === undefined) return 'no note was given';
   if (note.status.trim() === '') return 'the status is empty';
   if (note.nextSteps.filter((step) => step.trim() !== '').length === 0) return 'no agreed next step';
   return undefined;
@@ -297,6 +298,11 @@ function recordHandoff(command: CommandOf<'RecordAcceptedHandoff'>, state: Owner
     ...(command.teamId === undefined ? {} : { teamId: command.teamId }),
     ...(command.agent.displayName === undefined ? {} : { displayName: command.agent.displayName }),
   };
+  // The directory learns agents from presence facts on other partitions, so an agent it does not
+  // know yet is taken from the fact; one it knows as deactivated cannot become accountable.
+  const refuseDeactivated = () => {
+    if (command.directoryAgent?.active === false) throw new AgentDeactivated(command.agent.agentId);
+  };
   const details = {
     how: 'routed' as const,
     reason: `handoff accepted (${command.reasonCode})`,
@@ -306,6 +312,7 @@ function recordHandoff(command: CommandOf<'RecordAcceptedHandoff'>, state: Owner
   if (state.status === 'unknown') {
     // The accepted handoff overtook TicketOpened (they travel on different topics): the ticket is
     // known from this fact, and the late TicketOpened then changes nothing.
+    refuseDeactivated();
     return [
       { type: 'OwnershipOpened', data: { ...fact(command), openedBy: command.actor } },
       ...changeOwner(
@@ -321,6 +328,7 @@ function recordHandoff(command: CommandOf<'RecordAcceptedHandoff'>, state: Owner
   // A handoff accepted for a closed ticket, or by the agent who already owns it, changes no owner.
   if (state.status === 'closed') return [];
   if (state.status === 'owned' && sameOwner(state.owner, to)) return [];
+  refuseDeactivated();
   return changeOwner(command, state, to, details);
 }
 
@@ -414,8 +422,10 @@ function requestHandover(
   state: KnownOwnershipState,
 ): OwnershipEvent[] {
   const open = openForChanges(command, state);
-  const problem = noteProblem(command.note);
-  if (problem) throw new HandoverNoteMissing(command.ticketId, problem);
+  const note = command.note;
+  const problem = noteProblem(note);
+  if (problem !== undefined || note === undefined)
+    throw new HandoverNoteMissing(command.ticketId, problem ?? 'no note was given');
   if (open.status !== 'owned' || open.owner.kind !== 'agent' || open.owner.id !== command.fromAgentId) {
     throw new OwnershipConflict(
       `Agent ${command.fromAgentId} does not own ticket ${command.ticketId}`,
@@ -441,7 +451,7 @@ function requestHandover(
         },
         toAgent: agentRefOf(receiver),
         ...(receiver.teamId === undefined ? {} : { toTeamId: receiver.teamId }),
-        note: command.note,
+        note,
         acknowledgeBy: command.acknowledgeBy,
         ...(command.supervisorId === undefined ? {} : { supervisorId: command.supervisorId }),
         requestedBy: command.actor,

@@ -2,7 +2,8 @@ import type { OwnerRef } from './ownership.types';
 
 /**
  * How a rule violation is reported; each transport maps it once (HTTP: 400/404/409/422/403; Kafka:
- * the consumer treats them as expected outcomes and records nothing).
+ * a fact the rules refuse is dead-lettered with the code as its reason, except a
+ * {@link ConcurrentOwnershipChange}, which is retried).
  */
 export type OwnershipErrorKind = 'not-found' | 'conflict' | 'unprocessable' | 'forbidden';
 
@@ -57,6 +58,16 @@ export class OwnershipConflict extends OwnershipError {
   readonly kind = 'conflict';
   constructor(message: string, currentOwner: OwnerRef | null) {
     super(message, { currentOwner });
+  }
+}
+
+/**
+ * The ticket kept changing while a command was being decided (every retry lost the race at the
+ * expected revision): not a refusal by the rules, so trying again later may succeed.
+ */
+export class ConcurrentOwnershipChange extends OwnershipConflict {
+  constructor(message: string, currentOwner: OwnerRef | null) {
+    super(message, currentOwner);
   }
 }
 
@@ -141,3 +152,58 @@ export class DuplicateHandoverTicket extends OwnershipError {
     super('A shift handover names each ticket once', { ticketIds });
   }
 }
+
+/** One ticket of a shift handover that the rules refused, as reported to the caller. */
+export interface RefusedHandoverTicket {
+  ticketId: string;
+  code: string;
+  kind: OwnershipErrorKind;
+  message: string;
+}
+
+/**
+ * A shift handover refused as a whole: nothing was appended. 409 when every refusal is a conflict
+ * (the tickets changed under the caller), 422 otherwise.
+ */
+export class ShiftHandoverRefused extends OwnershipError {
+  readonly code = 'shift-handover-refused';
+  readonly kind: OwnershipErrorKind;
+  constructor(readonly refused: readonly RefusedHandoverTicket[]) {
+    super(
+      `The shift handover changed nothing: ${refused.length} ticket(s) refused (${refused
+        .map((r) => `${r.ticketId}: ${r.code}`)
+        .join(', ')})`,
+      { refusedTickets: refused },
+    );
+    this.kind = refused.every((r) => r.kind === 'conflict') ? 'conflict' : 'unprocessable';
+  }
+}
+
+/**
+ * A shift handover validated as a whole whose ticket changed concurrently between the validation
+ * and its append, so that the rules then refused it: the tickets appended before it stay handed
+ * over (pending acknowledgement), the refused one and the rest were not.
+ */
+export class ShiftHandoverInterrupted extends OwnershipError {
+  readonly code = 'shift-handover-interrupted';
+  readonly kind = 'conflict';
+  constructor(
+    handedOverTicketIds: readonly string[],
+    refused: RefusedHandoverTicket,
+    notAttemptedTicketIds: readonly string[],
+  ) {
+    super(
+      `Ticket ${refused.ticketId} changed while the shift handover was being recorded (${refused.code}); ` +
+        `${handedOverTicketIds.length} ticket(s) were handed over before it`,
+      { handedOverTicketIds, refusedTickets: [refused], notAttemptedTicketIds },
+    );
+  }
+}
+
+/** The refusal of one ticket, for {@link ShiftHandoverRefused} and {@link ShiftHandoverInterrupted}. */
+export const refusalOf = (ticketId: string, error: OwnershipError): RefusedHandoverTicket => ({
+  ticketId,
+  code: error.code,
+  kind: error.kind,
+  message: error.message,
+});

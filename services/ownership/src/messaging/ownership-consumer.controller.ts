@@ -1,22 +1,21 @@
-import { Controller, Inject, Logger } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, type KafkaContext } from '@nestjs/microservices';
 import { eventsTopic, type PublicEventEnvelope } from '@handoff/contracts';
 import { MessageProcessor } from '@handoff/messaging';
 import type { PoolClient } from 'pg';
 import { AgentDirectory } from '../application/agent-directory';
 import { OwnershipCommands, type Caller } from '../application/ownership.commands.service';
-import { OwnershipError } from '../domain/ownership.errors';
+import { factFailure } from './fact-failure';
 
 /**
  * Facts of other services that move ownership: conversations' ticket lifecycle and escalation's
  * accepted handoffs and agent presence. Every message goes through the consumer runtime (contract
- * validation, idempotency, retries, dead letters). Appends to the ownership stream happen outside
- * the runtime's transaction, so each decision is idempotent on its own (see the decider).
+ * validation, idempotency, retries, dead letters); a fact the ownership rules refuse is dead-lettered
+ * with the rule's code (see {@link factFailure}). Appends to the ownership stream happen outside the
+ * runtime's transaction, so each decision is idempotent on its own (see the decider).
  */
 @Controller()
 export class OwnershipConsumerController {
-  private readonly logger = new Logger(OwnershipConsumerController.name);
-
   constructor(
     @Inject(MessageProcessor) private readonly processor: MessageProcessor,
     @Inject(OwnershipCommands) private readonly commands: OwnershipCommands,
@@ -42,7 +41,7 @@ export class OwnershipConsumerController {
   }
 
   private async applyConversations(event: PublicEventEnvelope): Promise<void> {
-    await this.expected(event, async () => {
+    await this.refusalsDeadLettered(async () => {
       // Only the ticket lifecycle moves ownership; the topic's other facts are not ours to act on.
       if (event.type === 'dev.handoff.conversations.TicketOpened.v1') {
         await this.commands.ticketOpened(
@@ -70,7 +69,7 @@ export class OwnershipConsumerController {
   private async applyEscalation(event: PublicEventEnvelope, tx: PoolClient): Promise<void> {
     if (event.type === 'dev.handoff.escalation.HandoffAccepted.v1') {
       const data = event.data;
-      await this.expected(event, () =>
+      await this.refusalsDeadLettered(() =>
         this.commands.handoffAccepted(
           this.caller(event, { kind: 'agent', id: data.agent.agentId }),
           data.ticketId,
@@ -94,13 +93,11 @@ export class OwnershipConsumerController {
     }
   }
 
-  /** A rule refusing a fact (e.g. a reopen of a ticket never seen) is an outcome, not a poison message. */
-  private async expected(event: PublicEventEnvelope, work: () => Promise<unknown>): Promise<void> {
+  private async refusalsDeadLettered(work: () => Promise<unknown>): Promise<void> {
     try {
       await work();
     } catch (error) {
-      if (!(error instanceof OwnershipError)) throw error;
-      this.logger.warn(`${event.type} ${event.id} changed nothing: ${error.code}`);
+      throw factFailure(error);
     }
   }
 }

@@ -8,6 +8,14 @@ import {
 } from '@handoff/contracts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 
+/** A consumed message with its headers as strings. */
+export interface KafkaRecord {
+  partition: number;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
 /** Test-side Kafka: publishes other services' facts on the real topics and reads the ownership topic. */
 export class KafkaFixture {
   readonly kafka: Kafka;
@@ -58,6 +66,45 @@ export class KafkaFixture {
       await consumer.disconnect();
     }
     return seen;
+  }
+
+  /**
+   * Messages of `topic` (read from the beginning) until `found` picks one: the dead-letter topics are
+   * shared by every suite on the broker, so the caller picks by key or `ce_id`.
+   */
+  async firstMessageOf(
+    topic: string,
+    found: (message: KafkaRecord) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<KafkaRecord> {
+    const consumer = this.kafka.consumer({ groupId: `ownership-int-${crypto.randomUUID()}` });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      return await new Promise<KafkaRecord>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching message on ${topic}`)), timeoutMs);
+        void consumer.run({
+          eachMessage: ({ partition, message }) => {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {}))
+              if (value !== undefined) headers[name] = String(Array.isArray(value) ? value[0] : value);
+            const record = {
+              partition,
+              key: message.key?.toString() ?? null,
+              value: message.value,
+              headers,
+            };
+            if (found(record)) {
+              clearTimeout(timer);
+              resolve(record);
+            }
+            return Promise.resolve();
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
   }
 
   async close(): Promise<void> {

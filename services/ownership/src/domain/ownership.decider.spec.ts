@@ -1,7 +1,7 @@
 import { deciderSpec } from '@handoff/testing';
-import { createOwnershipDecider } from '../domain/ownership.decider';
-import type { OwnershipCommand } from '../domain/ownership.commands';
-import type { OwnershipEvent } from '../domain/ownership.events';
+import { createOwnershipDecider } from './ownership.decider';
+import type { OwnershipCommand } from './ownership.commands';
+import type { OwnershipEvent } from './ownership.events';
 import {
   AgentDeactivated,
   AgentNotFound,
@@ -15,8 +15,8 @@ import {
   TicketClosed,
   TicketNotFound,
   TicketNotOwned,
-} from '../domain/ownership.errors';
-import type { AgentSnapshot, OwnerRef } from '../domain/ownership.types';
+} from './ownership.errors';
+import type { AgentSnapshot, OwnerRef } from './ownership.types';
 
 const decider = createOwnershipDecider({ windowSeconds: 3600, maxChangesInWindow: 5 });
 const spec = deciderSpec(decider);
@@ -364,6 +364,20 @@ describe('ownership decider', () => {
           },
         ]));
 
+    it('refuses a handoff accepted by an agent the directory knows as deactivated', () =>
+      spec
+        .given(opened())
+        .when({ ...accepted('h4', 'a2'), directoryAgent: agent('a2', { active: false }) } as OwnershipCommand)
+        .thenThrows(AgentDeactivated, (error) => expect(error.code).toBe('agent-deactivated')));
+
+    it('takes an agent the directory does not know yet from the accepted handoff', () => {
+      const events = decider.decide(
+        accepted('h5', 'a9'),
+        opened().reduce(decider.evolve, decider.initialState()),
+      );
+      expect(events.map((e) => e.type)).toEqual(['OwnershipTransferred']);
+    });
+
     it('ignores a handoff accepted for a closed ticket', () =>
       spec
         .given([...opened(owner('a1')), closed(owner('a1'))])
@@ -495,6 +509,12 @@ describe('ownership decider', () => {
         .given(opened(owner('a1')))
         .when(request({ note: { status: ' ', nextSteps: [], promisesMade: [] } }))
         .thenThrows(HandoverNoteMissing));
+
+    it('rejects a handover with no note at all', () =>
+      spec
+        .given(opened(owner('a1')))
+        .when(request({ note: undefined }))
+        .thenThrows(HandoverNoteMissing, (error) => expect(error.message).toContain('no note was given')));
 
     it('rejects a handover of a ticket the agent does not own', () =>
       spec
