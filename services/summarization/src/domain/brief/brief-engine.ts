@@ -8,8 +8,13 @@ import { IntentClassifier, type IntentPrediction } from '../intent/intent-classi
 import type { IntentTaxonomy } from '../intent/intent-taxonomy';
 import { clip } from '../text/tokenizer';
 import { BRIEF_LIMITS, type BriefAction, type BriefContent, type BriefKeyFact } from './brief.types';
-import { analyseMessage, type AnalysedSentence, type MessageAnalysis } from './message-analysis';
-import { renderSummary } from './brief-rendering';
+import {
+  analyseMessage,
+  type AnalyseOptions,
+  type AnalysedSentence,
+  type MessageAnalysis,
+} from './message-analysis';
+import { SummaryRenderer } from './brief-rendering';
 import type { TranscriptMessage } from './transcript';
 
 export const ENGINE = { name: 'deterministic', version: '1.0.0' } as const;
@@ -58,8 +63,23 @@ export class CompiledTaxonomy {
   }
 }
 
-const withEvidence = (evidence: readonly string[], id: string): string[] =>
-  evidence.length < BRIEF_LIMITS.evidence && !evidence.includes(id) ? [...evidence, id] : [...evidence];
+/**
+ * Evidence with one more message id, or undefined when it would not change (full, or already citing
+ * the message). Ids are appended in fold order and a message is folded once, so a message already
+ * cited is the last id: checking it spares a scan of up to 200 ids per fact and per message.
+ */
+const withEvidence = (evidence: readonly string[], id: string): string[] | undefined =>
+  evidence.length < BRIEF_LIMITS.evidence && evidence[evidence.length - 1] !== id
+    ? [...evidence, id]
+    : undefined;
+
+/** The objective's message and the first message of the latest failed action, if any. */
+function objectiveEvidence(messageId: string, latestFailed: BriefAction | undefined): string[] {
+  const evidence = [messageId];
+  const first = latestFailed?.evidence[0];
+  if (first !== undefined) evidence.push(first);
+  return evidence;
+}
 
 /** Result of {@link BriefEngine.add}. */
 export type AddResult = 'added' | 'duplicate' | 'out_of_order';
@@ -70,9 +90,17 @@ export class BriefEngine {
   private lastMessageId: string | undefined;
   private messageCount = 0;
   private customerMessages = 0;
-  private readonly facts = new Map<string, BriefKeyFact>();
-  private readonly actions: BriefAction[] = [];
-  /** Actions not yet confirmed or refuted by the customer (indexes into `actions`). */
+  /** Index of each fact (by key) in `factList`, which keeps first-seen order for rendering. */
+  private readonly facts = new Map<string, number>();
+  private readonly factList: BriefKeyFact[] = [];
+  /**
+   * Actions in order; the brief shows those from `firstAction` on (the newest
+   * `BRIEF_LIMITS.actions`). Dropping the oldest moves `firstAction` instead of shifting the array
+   * and renumbering `unconfirmed` on every new action; the log is compacted now and then.
+   */
+  private actionLog: BriefAction[] = [];
+  private firstAction = 0;
+  /** Actions not yet confirmed or refuted by the customer (indexes into `actionLog`). */
   private unconfirmed: number[] = [];
   private customerQuestions: { question: string; evidence: string[] }[] = [];
   private agentQuestions: { question: string; evidence: string[] }[] = [];
@@ -94,7 +122,14 @@ export class BriefEngine {
   private quotedMessages = 0;
   private readonly customerSentences: PriorKnowledge['sentences'] = [];
 
-  constructor(private readonly taxonomy: CompiledTaxonomy) {}
+  private readonly analyseOptions: AnalyseOptions;
+  private readonly settledOptions: AnalyseOptions;
+  private readonly renderer = new SummaryRenderer();
+
+  constructor(private readonly taxonomy: CompiledTaxonomy) {
+    this.analyseOptions = taxonomy.taxonomy.products ? { products: taxonomy.taxonomy.products } : {};
+    this.settledOptions = { ...this.analyseOptions, detectLanguage: false };
+  }
 
   /** Highest sequence folded in so far. */
   get position(): number {
@@ -112,16 +147,16 @@ export class BriefEngine {
   add(message: TranscriptMessage): AddResult {
     if (this.seen.has(message.id)) return 'duplicate';
     if (message.sequence <= this.lastSequence) return 'out_of_order';
-    this.fold(this.analyse(message));
+    // Once the language is settled the fold ignores a message's language: identifying it again
+    // for every message would be the largest part of an incremental update.
+    const settled = this.languageLetters >= LANGUAGE_SETTLED_LETTERS;
+    this.fold(analyseMessage(message, settled ? this.settledOptions : this.analyseOptions));
     return 'added';
   }
 
   /** The analysis of a message with this engine's taxonomy (products). */
   analyse(message: TranscriptMessage): MessageAnalysis {
-    return analyseMessage(
-      message,
-      this.taxonomy.taxonomy.products ? { products: this.taxonomy.taxonomy.products } : {},
-    );
+    return analyseMessage(message, this.analyseOptions);
   }
 
   /** Folds an analysis made by {@link analyse} (same ordering rules as {@link add}). */
@@ -150,11 +185,15 @@ export class BriefEngine {
 
   private addFact(fact: ExtractedFact, messageId: string): void {
     const key = factKey(fact);
-    const known = this.facts.get(key);
+    const index = this.facts.get(key);
+    const known = index === undefined ? undefined : this.factList[index];
     // Items are replaced, never mutated: a rendered brief shares them without copying.
-    if (known) this.facts.set(key, { ...known, evidence: withEvidence(known.evidence, messageId) });
-    else if (this.facts.size < BRIEF_LIMITS.facts) {
-      this.facts.set(key, {
+    if (index !== undefined && known) {
+      const evidence = withEvidence(known.evidence, messageId);
+      if (evidence) this.factList[index] = { ...known, evidence };
+    } else if (this.factList.length < BRIEF_LIMITS.facts) {
+      this.facts.set(key, this.factList.length);
+      this.factList.push({
         kind: fact.kind,
         value: fact.value,
         ...(fact.normalized !== undefined ? { normalized: fact.normalized } : {}),
@@ -179,12 +218,12 @@ export class BriefEngine {
     // The customer's reaction settles the outcome of what the agent or bot just did.
     if (m.feedback !== undefined) {
       for (const index of this.unconfirmed) {
-        const action = this.actions[index];
-        if (!action || action.by === 'customer') continue;
-        this.actions[index] = {
+        const action = this.actionLog[index];
+        if (index < this.firstAction || !action || action.by === 'customer') continue;
+        this.actionLog[index] = {
           ...action,
           outcome: m.feedback === 'positive' ? 'worked' : 'failed',
-          evidence: withEvidence(action.evidence, m.id),
+          evidence: withEvidence(action.evidence, m.id) ?? action.evidence,
         };
       }
       this.unconfirmed = [];
@@ -233,10 +272,15 @@ export class BriefEngine {
   }
 
   private addAction(m: MessageAnalysis, description: string, outcome: BriefAction['outcome']): void {
-    if (this.actions.length >= BRIEF_LIMITS.actions) {
+    if (this.actionLog.length - this.firstAction >= BRIEF_LIMITS.actions) {
       // Keep the newest: the receiver needs what happened last more than the first greetings.
-      this.actions.shift();
-      this.unconfirmed = this.unconfirmed.map((i) => i - 1).filter((i) => i >= 0);
+      this.firstAction += 1;
+      if (this.firstAction >= BRIEF_LIMITS.actions) {
+        const first = this.firstAction;
+        this.actionLog = this.actionLog.slice(first);
+        this.unconfirmed = this.unconfirmed.map((i) => i - first).filter((i) => i >= 0);
+        this.firstAction = 0;
+      }
     }
     const action: BriefAction = {
       description,
@@ -246,8 +290,8 @@ export class BriefEngine {
       evidence: [m.id],
     };
     if (m.senderId !== undefined) action.actorId = m.senderId;
-    this.actions.push(action);
-    if (m.sender !== 'customer' && outcome !== 'failed') this.unconfirmed.push(this.actions.length - 1);
+    this.actionLog.push(action);
+    if (m.sender !== 'customer' && outcome !== 'failed') this.unconfirmed.push(this.actionLog.length - 1);
   }
 
   private currentIntent(): IntentPrediction {
@@ -275,7 +319,7 @@ export class BriefEngine {
   /** What the customer had said so far, for repeat detection after a handoff. */
   knowledge(): PriorKnowledge {
     return {
-      facts: [...this.facts.values()].map((f) => ({ ...f, evidence: [...f.evidence] })),
+      facts: this.factList.map((f) => ({ ...f, evidence: [...f.evidence] })),
       sentences: this.customerSentences.map((s) => ({ ...s })),
       coversPosition: this.lastSequence,
     };
@@ -295,14 +339,12 @@ export class BriefEngine {
         : 'The customer has not written anything yet.',
       evidence: this.statement ? [this.statement.messageId] : [],
     };
-    const latestFailed = [...this.actions]
-      .reverse()
-      .find((a) => a.outcome === 'failed' && a.by !== 'customer');
+    const latestFailed = this.latestAction((a) => a.outcome === 'failed' && a.by !== 'customer');
     const objective = this.objective
       ? {
           statement: clip(this.objective.text, 1000),
           blocker: this.objective.problem || latestFailed !== undefined,
-          evidence: [this.objective.messageId, ...(latestFailed ? latestFailed.evidence.slice(0, 1) : [])],
+          evidence: objectiveEvidence(this.objective.messageId, latestFailed),
         }
       : {
           statement: hasCustomer ? intent.statement : 'No customer request yet.',
@@ -315,17 +357,15 @@ export class BriefEngine {
         question: q.question,
         evidence: [...q.evidence],
       }));
-    const actionsTaken = this.actions.slice();
-    const keyFacts = [...this.facts.values()];
+    const actionsTaken = this.actionLog.slice(this.firstAction);
+    const keyFacts = this.factList.slice();
     const sentiment = this.sentiment();
     const effort = {
       repeatContacts: this.repeatContacts,
       channelSwitches: this.channelSwitches,
       waitingSeconds: Math.round(this.waitingMs / 1000),
     };
-    const pendingAction = [...actionsTaken]
-      .reverse()
-      .find((a) => a.outcome === 'pending' && a.by !== 'customer');
+    const pendingAction = this.latestAction((a) => a.outcome === 'pending' && a.by !== 'customer');
     const customerQuestion = this.customerQuestions[0];
     const suggestedNextStep = !hasCustomer
       ? undefined
@@ -366,13 +406,13 @@ export class BriefEngine {
     };
     if (suggestedNextStep !== undefined) content.suggestedNextStep = suggestedNextStep;
     if (this.lastMessageId !== undefined) content.coversMessageId = this.lastMessageId;
-    content.summary = renderSummary(content, this.messageCount);
+    content.summary = this.renderer.render(content, this.messageCount);
     return content;
   }
 
   private latestAction(test: (action: BriefAction) => boolean): BriefAction | undefined {
-    for (let i = this.actions.length - 1; i >= 0; i -= 1) {
-      const action = this.actions[i];
+    for (let i = this.actionLog.length - 1; i >= this.firstAction; i -= 1) {
+      const action = this.actionLog[i];
       if (action && test(action)) return action;
     }
     return undefined;
@@ -380,14 +420,23 @@ export class BriefEngine {
 
   private sentiment(): BriefContent['sentiment'] {
     const scores = this.sentiments;
-    const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+    const n = scores.length;
+    // The mean of scores[from, to) counted from the end, summed in order (what slice + reduce gave).
+    const mean = (fromEnd: number, toEnd: number): number => {
+      const start = Math.max(0, n - fromEnd);
+      const end = n - toEnd;
+      if (end <= start) return 0;
+      let sum = 0;
+      for (let i = start; i < end; i += 1) sum += scores[i] ?? 0;
+      return sum / (end - start);
+    };
     // The latest message weighs most: "that worked, thanks" after a complaint is a positive moment.
-    const last = scores[scores.length - 1] ?? 0;
-    const recent = scores.length <= 1 ? last : 0.6 * last + 0.4 * mean(scores.slice(-3, -1));
-    const earlier = mean(scores.slice(-6, -3));
+    const last = scores[n - 1] ?? 0;
+    const recent = n <= 1 ? last : 0.6 * last + 0.4 * mean(3, 1);
+    const earlier = mean(6, 3);
     const current = recent > 0.15 ? 'positive' : recent < -0.15 ? 'negative' : 'neutral';
     const trend =
-      scores.length < 4
+      n < 4
         ? 'stable'
         : recent - earlier > 0.2
           ? 'improving'

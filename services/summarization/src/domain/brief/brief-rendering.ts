@@ -3,7 +3,7 @@
 // carries no fact the structured form does not.
 
 import { clip } from '../text/tokenizer';
-import type { BriefContent } from './brief.types';
+import type { BriefAction, BriefContent } from './brief.types';
 
 const FIRST_TO_THIRD: [RegExp, string][] = [
   [/\bI'm\b/gi, 'they are'],
@@ -60,63 +60,136 @@ export const agentInThirdPerson = memoised((text: string): string =>
     .trim(),
 );
 
+/** Whitespace that `\s+` → " " would change: a run, or a space character other than " ". */
+const UNEVEN_SPACE = /[^\S ]|\s\s/;
+
 const sentence = (text: string): string => {
-  const t = text.trim().replace(/\s+/g, ' ');
-  return /[.!?…]$/.test(t) ? t : `${t}.`;
+  const trimmed = text.trim();
+  // The guard spares a global replace (a string build per space) when every space is single.
+  const t = UNEVEN_SPACE.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
+  return SENTENCE_END.has(t.charCodeAt(t.length - 1)) ? t : `${t}.`;
 };
 
-/** The last `count` items matching, in order, scanning from the end (briefs keep up to 200 actions). */
-function lastMatching<T>(items: readonly T[], test: (item: T) => boolean, count: number): T[] {
-  const out: T[] = [];
-  for (let i = items.length - 1; i >= 0 && out.length < count; i -= 1) {
-    const item = items[i] as T;
-    if (test(item)) out.unshift(item);
-  }
-  return out;
-}
+/** . ! ? … */
+const SENTENCE_END: ReadonlySet<number> = new Set([0x2e, 0x21, 0x3f, 0x2026]);
 
 /** The paragraph of a brief. */
 export function renderSummary(brief: Omit<BriefContent, 'summary'>, messageCount: number): string {
-  const parts: string[] = [];
-  if (messageCount === 0) return 'Empty transcript: there is nothing to summarise yet.';
-  if (brief.intent.evidence.length === 0) {
-    parts.push(`No customer message yet (${messageCount} bot/agent message(s)).`);
-  } else {
-    parts.push(
-      sentence(
-        `The customer says ${clip(customerInThirdPerson(brief.intent.statement), 400).replace(/[.!]+$/, '')}`,
-      ),
-    );
-    // Measured on TweetSumm: every extra clause costs ROUGE against human notes, so the paragraph
-    // keeps the request, a blocker stated later, what the agent did and the key facts; the
-    // structured brief carries the rest (next step, questions, effort).
-    if (brief.objective.blocker && brief.objective.evidence[0] !== brief.intent.evidence[0]) {
-      parts.push(sentence(`Blocker: ${clip(customerInThirdPerson(brief.objective.statement), 300)}`));
+  return new SummaryRenderer().render(brief, messageCount);
+}
+
+/** The paragraph parts that are remembered between renders. */
+type PartName = 'statement' | 'blocker' | 'agent' | 'tried' | 'facts';
+
+/** The text of a part and the values it was rendered from. */
+interface RenderedPart {
+  inputs: readonly unknown[];
+  text: string;
+}
+
+const sameInputs = (a: readonly unknown[], b: readonly unknown[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+// Parts made from one text are memoised by it: a statement, an objective or an action comes back
+// when the last one is replaced by an earlier one.
+const customerSays = memoised((statement: string): string =>
+  sentence(`The customer says ${clip(customerInThirdPerson(statement), 400).replace(/[.!]+$/, '')}`),
+);
+const blockerSentence = memoised((statement: string): string =>
+  sentence(`Blocker: ${clip(customerInThirdPerson(statement), 300)}`),
+);
+const triedSentence = memoised((description: string): string =>
+  sentence(`Already tried: ${clip(customerInThirdPerson(description), 200)}`),
+);
+const agentClause = memoised((description: string): string =>
+  clip(agentInThirdPerson(description), 250).replace(/[.!]+$/, ''),
+);
+
+const statementPart = ([statement]: readonly unknown[]): string => customerSays(String(statement));
+const blockerPart = ([statement]: readonly unknown[]): string => blockerSentence(String(statement));
+const triedPart = ([description]: readonly unknown[]): string => triedSentence(String(description));
+
+/** Inputs: description, outcome and author of each of the last (up to two) agent/bot actions, oldest first. */
+const agentPart = (inputs: readonly unknown[]): string => {
+  const described: string[] = [];
+  let byAgent = false;
+  for (let i = 0; i + 2 < inputs.length; i += 3) {
+    const outcome = inputs[i + 1] === 'failed' ? ' (failed)' : '';
+    described.push(`${agentClause(String(inputs[i]))}${outcome}`);
+    if (inputs[i + 2] === 'agent') byAgent = true;
+  }
+  return sentence(`The ${byAgent ? 'agent' : 'bot'} ${described.join('; ')}`);
+};
+
+/** Inputs: kind and shown value of each of the first (up to five) facts. */
+const factsPart = (inputs: readonly unknown[]): string => {
+  const facts: string[] = [];
+  for (let i = 0; i + 1 < inputs.length; i += 2)
+    facts.push(`${String(inputs[i]).replace('_', ' ')} ${String(inputs[i + 1])}`);
+  return sentence(`Key facts: ${facts.join(', ')}`);
+};
+
+/**
+ * Renders paragraphs, remembering each part of the last one with the values it was made from. A
+ * ticket's brief is rendered again after every message and most parts (statement, blocker, facts,
+ * often the actions) come from the same values as last time: only parts whose values changed are
+ * rendered again, so the paragraph is always exactly what {@link renderSummary} gives.
+ */
+export class SummaryRenderer {
+  private readonly parts = new Map<PartName, RenderedPart>();
+
+  private part(
+    name: PartName,
+    inputs: readonly unknown[],
+    render: (inputs: readonly unknown[]) => string,
+  ): string {
+    const last = this.parts.get(name);
+    if (last && sameInputs(last.inputs, inputs)) return last.text;
+    const text = render(inputs);
+    this.parts.set(name, { inputs, text });
+    return text;
+  }
+
+  render(brief: Omit<BriefContent, 'summary'>, messageCount: number): string {
+    const parts: string[] = [];
+    if (messageCount === 0) return 'Empty transcript: there is nothing to summarise yet.';
+    if (brief.intent.evidence.length === 0) {
+      parts.push(`No customer message yet (${messageCount} bot/agent message(s)).`);
+    } else {
+      parts.push(this.part('statement', [brief.intent.statement], statementPart));
+      // Measured on TweetSumm: every extra clause costs ROUGE against human notes, so the paragraph
+      // keeps the request, a blocker stated later, what the agent did and the key facts; the
+      // structured brief carries the rest (next step, questions, effort).
+      if (brief.objective.blocker && brief.objective.evidence[0] !== brief.intent.evidence[0])
+        parts.push(this.part('blocker', [brief.objective.statement], blockerPart));
     }
+    // One scan from the newest action: the last two by the agent or bot, the last by the customer.
+    const actions = brief.actionsTaken;
+    let latest: BriefAction | undefined;
+    let previous: BriefAction | undefined;
+    let tried: BriefAction | undefined;
+    for (let i = actions.length - 1; i >= 0 && (previous === undefined || tried === undefined); i -= 1) {
+      const action = actions[i] as BriefAction;
+      if (action.by === 'customer') tried ??= action;
+      else if (latest === undefined) latest = action;
+      else previous ??= action;
+    }
+    if (latest) {
+      const inputs = previous
+        ? [previous.description, previous.outcome, previous.by, latest.description, latest.outcome, latest.by]
+        : [latest.description, latest.outcome, latest.by];
+      parts.push(this.part('agent', inputs, agentPart));
+    }
+    if (tried) parts.push(this.part('tried', [tried.description], triedPart));
+    if (brief.keyFacts.length > 0) {
+      const inputs: string[] = [];
+      for (const fact of brief.keyFacts.slice(0, 5)) inputs.push(fact.kind, fact.normalized ?? fact.value);
+      parts.push(this.part('facts', inputs, factsPart));
+    }
+    for (const note of brief.notes) if (note.includes('not in English')) parts.unshift(note);
+    return clip(parts.join(' '), 5000);
   }
-  const agentActions = lastMatching(brief.actionsTaken, (a) => a.by !== 'customer', 2);
-  if (agentActions.length > 0) {
-    const described = agentActions.map((a) => {
-      const outcome = a.outcome === 'failed' ? ' (failed)' : '';
-      return `${clip(agentInThirdPerson(a.description), 250).replace(/[.!]+$/, '')}${outcome}`;
-    });
-    parts.push(
-      sentence(`The ${agentActions.some((a) => a.by === 'agent') ? 'agent' : 'bot'} ${described.join('; ')}`),
-    );
-  }
-  const tried = lastMatching(brief.actionsTaken, (a) => a.by === 'customer', 1);
-  if (tried.length > 0)
-    parts.push(
-      sentence(
-        `Already tried: ${tried.map((a) => clip(customerInThirdPerson(a.description), 200)).join('; ')}`,
-      ),
-    );
-  if (brief.keyFacts.length > 0) {
-    const facts = brief.keyFacts
-      .slice(0, 5)
-      .map((f) => `${f.kind.replace('_', ' ')} ${f.normalized ?? f.value}`);
-    parts.push(sentence(`Key facts: ${facts.join(', ')}`));
-  }
-  for (const note of brief.notes) if (note.includes('not in English')) parts.unshift(note);
-  return clip(parts.join(' '), 5000);
 }

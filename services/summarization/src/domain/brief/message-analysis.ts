@@ -1,10 +1,10 @@
 // Everything the brief needs from one message, computed once when the message arrives: the
 // incremental engine folds these analyses and never re-reads earlier messages.
 
-import { extractFacts, type ExtractedFact } from '../facts/fact-extractor';
+import { extractFacts, type ExtractOptions, type ExtractedFact } from '../facts/fact-extractor';
 import { detectLanguage } from '../text/language-detector';
 import { readableText } from '../text/message-text';
-import { clip, contentStems, splitSentences } from '../text/tokenizer';
+import { clip, contentStemsOf, normalisedOf, splitSentences, tokenize } from '../text/tokenizer';
 import type { SenderKind, TranscriptMessage } from './transcript';
 
 export interface AnalysedSentence {
@@ -68,6 +68,11 @@ const NEGATIVE = new Set(
     ' ',
   ),
 );
+/** +1 for a positive word, -1 for a negative one (a word in both lists counts as positive). */
+const POLARITY: ReadonlyMap<string, number> = new Map([
+  ...[...NEGATIVE].map((word) => [word, -1] as const),
+  ...[...POSITIVE].map((word) => [word, 1] as const),
+]);
 const POSITIVE_EMOJI = /[\u{1F600}-\u{1F60F}\u{1F642}\u{1F44D}\u{2764}\u{1F64F}\u{1F60A}]/gu;
 const NEGATIVE_EMOJI = /[\u{1F620}-\u{1F62D}\u{1F92C}\u{1F44E}\u{1F61E}\u{1F61F}\u{1F641}\u{2639}]/gu;
 
@@ -99,15 +104,26 @@ const REPEAT_CONTACT =
 export const EXPLICIT_REPEAT_CUE =
   /\b(as i (?:already |just )?(?:said|told|mentioned|explained|wrote|stated)|like i (?:already |just )?(?:said|told|mentioned)|i (?:already|just) (?:told|said|gave|explained|mentioned|provided|sent)|(?:told|explained (?:this|it) to|gave (?:it|this|them) to) (?:the|your) (?:last|previous|other) (?:person|agent|guy|rep|representative|bot)|(?:for|this is) the (?:second|third|fourth|\d+(?:st|nd|rd|th)) time|(?:again|once more),? (?:my|the) (?:order|account|number|email|phone)|how many times (?:do i|must i|should i))\b/i;
 
-function sentimentOf(text: string, tokens: readonly string[]): number {
+/** Sentiment of a text from the tokens of its sentences (the words of the normalised forms). */
+function sentimentOf(text: string, sentenceTokens: readonly (readonly string[])[]): number {
   let positive = 0;
   let negative = 0;
-  for (const token of tokens) {
-    if (POSITIVE.has(token)) positive += 1;
-    else if (NEGATIVE.has(token)) negative += 1;
+  for (const tokens of sentenceTokens) {
+    for (const token of tokens) {
+      // The normalised form splits words at apostrophes ("don't" → "don", "t").
+      const words = token.includes("'") ? token.split("'") : undefined;
+      for (let i = 0; i < (words ? words.length : 1); i += 1) {
+        const polarity = POLARITY.get(words ? (words[i] ?? '') : token);
+        if (polarity === 1) positive += 1;
+        else if (polarity === -1) negative += 1;
+      }
+    }
   }
-  positive += (text.match(POSITIVE_EMOJI) ?? []).length;
-  negative += (text.match(NEGATIVE_EMOJI) ?? []).length;
+  // Every emoji is outside ASCII: a plain-ASCII text has none to count.
+  if (/[\u0080-\uffff]/.test(text)) {
+    positive += (text.match(POSITIVE_EMOJI) ?? []).length;
+    negative += (text.match(NEGATIVE_EMOJI) ?? []).length;
+  }
   if (/!{2,}|\?{2,}/.test(text)) negative += 0.5;
   const shouted = (text.match(/\b[A-Z]{4,}\b/g) ?? []).length;
   if (shouted >= 2) negative += 1;
@@ -149,7 +165,11 @@ function actionsOf(sender: SenderKind, analysed: readonly AnalysedSentence[]): A
 /** Options of {@link analyseMessage}. */
 export interface AnalyseOptions {
   products?: readonly string[];
-  /** Identify the language (default true); the engine stops once it has enough customer text. */
+  /**
+   * Identify the language and count the letters that weigh it (default true); the engine stops
+   * once it has enough customer text. When false, `language` is the message's own tag or "und"
+   * and `letters` is 0.
+   */
   detectLanguage?: boolean;
 }
 
@@ -167,33 +187,105 @@ function letterCount(text: string): number {
   return sample.replace(/[^\p{L}]+/gu, '').length;
 }
 
+const digitsAt = (text: string, from: number, count: number): number => {
+  let value = 0;
+  for (let i = from; i < from + count; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+};
+
+/**
+ * `Date.parse` of an instant, with a fast path for the form `toISOString` writes
+ * (`2026-01-10T09:00:00.000Z`, milliseconds optional): `Date.parse` costs about as much as
+ * tokenising a chat message. Anything else (offsets, hour 24, years before 1000) goes to
+ * `Date.parse`; out-of-range fields give NaN as they do there.
+ */
+export function instantMs(iso: string): number {
+  const length = iso.length;
+  if (
+    (length !== 20 && length !== 24) ||
+    iso[4] !== '-' ||
+    iso[7] !== '-' ||
+    iso[10] !== 'T' ||
+    iso[13] !== ':' ||
+    iso[16] !== ':' ||
+    iso[length - 1] !== 'Z' ||
+    (length === 24 && iso[19] !== '.')
+  )
+    return Date.parse(iso);
+  const year = digitsAt(iso, 0, 4);
+  const month = digitsAt(iso, 5, 2);
+  const day = digitsAt(iso, 8, 2);
+  const hour = digitsAt(iso, 11, 2);
+  const minute = digitsAt(iso, 14, 2);
+  const second = digitsAt(iso, 17, 2);
+  const millisecond = length === 24 ? digitsAt(iso, 20, 3) : 0;
+  if (
+    year < 1000 ||
+    month < 0 ||
+    day < 0 ||
+    hour < 0 ||
+    hour === 24 ||
+    minute < 0 ||
+    second < 0 ||
+    millisecond < 0
+  )
+    return Date.parse(iso);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return NaN;
+  // Like Date.parse, a day past the end of its month runs into the next one (2026-02-30 → March 2).
+  const days = daysFromCivil(year, month) + day - 1;
+  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millisecond;
+}
+
+/**
+ * Days from 1970-01-01 to the first day of a month of the proleptic Gregorian calendar (the
+ * arithmetic of `Date.UTC`, which is a runtime call costing more than the parse).
+ */
+function daysFromCivil(year: number, month: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5);
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+function factOptions(sentAtMs: number, products: readonly string[] | undefined): ExtractOptions {
+  const options: ExtractOptions = {};
+  if (!Number.isNaN(sentAtMs)) options.sentAt = sentAtMs;
+  if (products) options.products = products;
+  return options;
+}
+
 /** Analyses one message (pure; the same input always gives the same analysis). */
 export function analyseMessage(message: TranscriptMessage, options: AnalyseOptions = {}): MessageAnalysis {
   const readable = readableText(message.text);
   const text = readable.text;
-  const sentAtMs = Date.parse(message.sentAt);
+  const sentAtMs = instantMs(message.sentAt);
   const rawSentences = splitSentences(text).slice(0, MAX_SENTENCES);
   const customer = message.sender === 'customer';
+  const sentenceTokens: string[][] = [];
   const sentences: AnalysedSentence[] = rawSentences.map((sentence) => {
     // Need and problem cues matter only for what the customer says (statement, objective).
     const problem = customer && PROBLEM.test(sentence);
-    const need = customer
-      ? (NEED.test(sentence) ? 1 : 0) + (problem ? 1 : 0) + (/\?\s*$/.test(sentence) ? 0.5 : 0)
-      : 0;
+    // = /\?\s*$/ (trimEnd removes exactly the characters \s matches), without a regex scan.
+    const question = sentence.trimEnd().endsWith('?');
+    const need = customer ? (NEED.test(sentence) ? 1 : 0) + (problem ? 1 : 0) + (question ? 0.5 : 0) : 0;
+    // One tokenisation per sentence serves both the normalised form and the stems.
+    const tokens = tokenize(sentence);
+    sentenceTokens.push(tokens);
     return {
       text: sentence,
-      norm: sentence
-        .toLowerCase()
-        .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-        .replace(/\s+/g, ' ')
-        .trim(),
-      stems: contentStems(sentence),
-      question: /\?\s*$/.test(sentence),
+      norm: normalisedOf(tokens),
+      stems: contentStemsOf(tokens),
+      question,
       need,
       problem,
     };
   });
-  const tokens = customer ? sentences.flatMap((s) => s.norm.split(' ')) : [];
   const feedback =
     message.sender === 'customer'
       ? NEGATIVE_FEEDBACK.test(text)
@@ -214,13 +306,10 @@ export function analyseMessage(message: TranscriptMessage, options: AnalyseOptio
     // The brief's language is the customer's; other senders are not identified.
     language:
       message.language ?? (customer && options.detectLanguage !== false ? detectLanguage(text) : 'und'),
-    letters: customer ? letterCount(text) : 0,
+    letters: customer && options.detectLanguage !== false ? letterCount(text) : 0,
     sentences,
-    facts: extractFacts(text, {
-      ...(Number.isNaN(sentAtMs) ? {} : { sentAt: new Date(sentAtMs) }),
-      ...(options.products ? { products: options.products } : {}),
-    }),
-    sentiment: customer ? sentimentOf(text, tokens) : 0,
+    facts: extractFacts(text, factOptions(sentAtMs, options.products)),
+    sentiment: customer ? sentimentOf(text, sentenceTokens) : 0,
     actions: actionsOf(message.sender, sentences),
     feedback,
     repeatContactCue: message.sender === 'customer' && REPEAT_CONTACT.test(text),

@@ -39,6 +39,9 @@ describe('extractFacts', () => {
   it('resolves relative days against the message time', () => {
     expect(norm('It was charged yesterday')).toEqual([['date', '2026-03-09', 'yesterday']]);
     expect(extractFacts('It was charged yesterday')).toEqual([{ kind: 'date', value: 'yesterday' }]);
+    expect(extractFacts('Due tomorrow', { sentAt: sentAt.getTime() })).toEqual(
+      extractFacts('Due tomorrow', { sentAt }),
+    );
   });
 
   it('finds phones with a prefix, separators or a phone word, not bare digit runs', () => {

@@ -81,8 +81,13 @@ const AMOUNT_SUFFIX = new RegExp(
   'gi',
 );
 
+/** Every amount has a currency symbol or one of these words (AMOUNT_PREFIX, AMOUNT_SUFFIX). */
+const CURRENCY_CUE = /[$€£¥₹]|usd|eur|gbp|cad|aud|chf|jpy|inr|dollar|pound|bucks|quid|rupee|yen/i;
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] as const;
 const MONTH = String.raw`(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`;
+/** Every spelled-out month starts with one of these (DATE_MONTH_FIRST, DATE_DAY_FIRST). */
+const MONTH_CUE = /jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec/i;
 const DATE_ISO = /\b(\d{4})-(\d{2})-(\d{2})\b/g;
 const DATE_NUMERIC = /\b(\d{1,2})[/.](\d{1,2})[/.](\d{2}|\d{4})\b/g;
 const DATE_MONTH_FIRST = new RegExp(
@@ -132,8 +137,11 @@ function isoDay(date: Date): string {
 
 /** Options of {@link extractFacts}. */
 export interface ExtractOptions {
-  /** When the message was sent: resolves "yesterday"/"today"/"tomorrow" to a calendar day. */
-  sentAt?: Date;
+  /**
+   * When the message was sent (a date or epoch milliseconds): resolves "yesterday"/"today"/
+   * "tomorrow" to a calendar day.
+   */
+  sentAt?: Date | number;
   /** Product names the tenant configured (matched case-insensitively). */
   products?: readonly string[];
 }
@@ -155,9 +163,11 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
   // Cheap guards skip extractors that cannot match (most chat messages have no digit or "@"):
   // the incremental engine analyses every message, so this is where its time goes.
   const digits = /\d/.test(text);
-  const empty = [] as unknown as IterableIterator<RegExpExecArray>;
-  const scan = (guard: boolean, pattern: RegExp): IterableIterator<RegExpExecArray> =>
-    guard ? text.matchAll(pattern) : empty;
+  // Necessary conditions of the amount and month-name patterns (a symbol or currency word, a month).
+  const currency = digits && CURRENCY_CUE.test(text);
+  const month = digits && MONTH_CUE.test(text);
+  const scan = (guard: boolean, pattern: RegExp): RegExpExecArray[] =>
+    guard ? matchesOf(pattern, text) : [];
   for (const m of scan(text.includes('@'), EMAIL)) {
     claim(m.index, m.index + m[0].length, { kind: 'email', value: m[0], normalized: m[0].toLowerCase() });
   }
@@ -179,7 +189,7 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
     claim(m.index, m.index + m[0].length, { kind: 'other', value: m[0], normalized: id.toUpperCase() });
   }
 
-  for (const m of scan(digits, AMOUNT_PREFIX)) {
+  for (const m of scan(currency, AMOUNT_PREFIX)) {
     const currency = m[1] ? m[1].toUpperCase() : (CURRENCY_SYMBOL[m[2] ?? ''] ?? '');
     const amount = normaliseNumber(m[3] ?? '');
     if (amount !== undefined)
@@ -189,7 +199,7 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
         normalized: `${amount} ${currency}`,
       });
   }
-  for (const m of scan(digits, AMOUNT_SUFFIX)) {
+  for (const m of scan(currency, AMOUNT_SUFFIX)) {
     const currency = m[2] ? (CURRENCY_SYMBOL[m[2]] ?? '') : (CURRENCY_WORD[(m[3] ?? '').toLowerCase()] ?? '');
     const amount = normaliseNumber(m[1] ?? '');
     if (amount !== undefined && currency)
@@ -209,7 +219,7 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
         normalized: `${y}-${pad(mo)}-${pad(d)}`,
       });
   }
-  for (const m of scan(digits, DATE_NUMERIC)) {
+  for (const m of scan(digits && /\d[/.]\d/.test(text), DATE_NUMERIC)) {
     const [a, b, rawYear] = [Number(m[1]), Number(m[2]), m[3] ?? ''];
     const year = rawYear.length === 2 ? 2000 + Number(rawYear) : Number(rawYear);
     // 03/04/2024 is March 4 in the US and April 3 elsewhere: only an unambiguous one is normalised.
@@ -224,7 +234,7 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
         ...(normalized ? { normalized } : {}),
       });
   }
-  for (const m of scan(digits, DATE_MONTH_FIRST)) {
+  for (const m of scan(month, DATE_MONTH_FIRST)) {
     const month = monthIndex(m[1] ?? '');
     const day = Number(m[2]);
     // "may 5" is ambiguous with the verb; require a capital M for May.
@@ -236,7 +246,7 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
         normalized: m[3] ? `${m[3]}-${pad(month)}-${pad(day)}` : `--${pad(month)}-${pad(day)}`,
       });
   }
-  for (const m of scan(digits, DATE_DAY_FIRST)) {
+  for (const m of scan(month, DATE_DAY_FIRST)) {
     const day = Number(m[1]);
     const month = monthIndex(m[2] ?? '');
     if (validDay(month, day))
@@ -248,11 +258,11 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
   }
   for (const m of scan(/to(?:day|morrow|night)|yesterday/i.test(text), DATE_RELATIVE)) {
     const word = (m[1] ?? '').toLowerCase();
-    const sentAt = options.sentAt;
+    const sentAt = typeof options.sentAt === 'number' ? options.sentAt : options.sentAt?.getTime();
     let normalized: string | undefined;
-    if (sentAt && !Number.isNaN(sentAt.getTime())) {
+    if (sentAt !== undefined && !Number.isNaN(sentAt)) {
       const offset = word === 'yesterday' ? -1 : word === 'tomorrow' ? 1 : 0;
-      normalized = isoDay(new Date(sentAt.getTime() + offset * 86_400_000));
+      normalized = isoDay(new Date(sentAt + offset * 86_400_000));
     }
     claim(m.index, m.index + m[0].length, {
       kind: 'date',
@@ -290,6 +300,18 @@ export function extractFacts(text: string, options: ExtractOptions = {}): Extrac
     claim(start, start + name.length, { kind: 'product', value: name, normalized: name.toLowerCase() });
   }
   return facts;
+}
+
+/**
+ * The matches of a global pattern, like `matchAll` without its copy of the pattern per call (the
+ * copy costs more than scanning a chat message). None of the patterns matches the empty string.
+ */
+function matchesOf(pattern: RegExp, text: string): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) out.push(m);
+  pattern.lastIndex = 0;
+  return out;
 }
 
 function normaliseNumber(raw: string): string | undefined {

@@ -87,10 +87,11 @@ export function readableText(raw: string): { text: string; html: boolean; quoted
   const body = html ? htmlBody(raw) : { text: raw, quoted: false };
   const plain = body.text;
   const stripped = stripQuotedHistory(plain);
-  const text = stripped
-    .replace(/\r\n?/g, '\n')
-    .replace(/[ \t\u00a0]+/g, ' ')
-    .replace(/\n\s*\n+/g, '\n')
-    .trim();
+  // Each global replace costs a string build per match (every single space would be one): the
+  // guards run only the replaces that would change something.
+  let text = stripped.includes('\r') ? stripped.replace(/\r\n?/g, '\n') : stripped;
+  if (/[\t\u00a0]| {2}/.test(text)) text = text.replace(/[ \t\u00a0]+/g, ' ');
+  if (text.includes('\n')) text = text.replace(/\n\s*\n+/g, '\n');
+  text = text.trim();
   return { text, html, quotedRemoved: body.quoted || stripped.length < plain.length };
 }

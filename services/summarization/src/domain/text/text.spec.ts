@@ -1,6 +1,27 @@
 import { detectLanguage } from './language-detector';
 import { readableText, stripQuotedHistory } from './message-text';
-import { clip, splitSentences, stem, tokenize } from './tokenizer';
+import {
+  clip,
+  contentStems,
+  contentStemsOf,
+  isContentWord,
+  normalisedOf,
+  splitSentences,
+  stem,
+  tokenize,
+} from './tokenizer';
+
+/** Texts where a shortcut could part from the plain definition: scripts, apostrophes, spacing. */
+const TRICKY = [
+  'Hi. Where is it?\nThanks!',
+  'Wait...  what?!  Really…\tyes.\u00a0No . . done',
+  "I can't log in, don’t ask; it's   rock'n'roll — dogs' toys 'quoted' 'x",
+  'ΟΔΟΣ ΣΟΦΟΣ. Καλημέρα! ΣΑΣ? İstanbul 注文。届きません！本当？ Заказ.',
+  'Order #A-1234 costs $49.99 (2026-01-02), call +44 20 7946 0958 or jane.doe1003@example.com',
+  '  \n\n  spaced   out \r\n lines  \n',
+  'x²³ ⅷ ٣ 🙂👍 e\u0301te ﬁne',
+  '',
+];
 
 describe('text helpers', () => {
   it('tokenises any script and drops emoji', () => {
@@ -30,6 +51,42 @@ describe('text helpers', () => {
     expect(clip('short', 15)).toBe('short');
   });
 
+  it('splits sentences at the same places as the lookbehind pattern', () => {
+    const reference = (text: string): string[] =>
+      text
+        .split(/\n+/)
+        .flatMap((line) => line.split(/(?<=[.!?…。！？])\s+/u))
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    for (const text of TRICKY) expect(splitSentences(text)).toEqual(reference(text));
+  });
+
+  it('normalises sentences and stems content words from their tokens as the plain definitions do', () => {
+    const normalised = (text: string): string =>
+      text
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    for (const text of TRICKY) {
+      for (const sentence of [text, ...splitSentences(text)]) {
+        const tokens = tokenize(sentence);
+        expect(normalisedOf(tokens)).toBe(normalised(sentence));
+        expect(contentStemsOf(tokens)).toEqual(tokens.filter(isContentWord).map(stem));
+        // Twice: the second answer comes from the memo.
+        expect(contentStems(sentence)).toEqual(contentStemsOf(tokens));
+      }
+    }
+    expect(contentStems("I can't find order A1234, it wasn't delivered")).toEqual([
+      'not',
+      'find',
+      'order',
+      'a1234',
+      'not',
+      'deliver',
+    ]);
+  });
+
   it('detects languages, and says "und" when unsure', () => {
     expect(detectLanguage('Where is my order? It has not arrived and I want a refund.')).toBe('en');
     expect(detectLanguage('Mi pedido no ha llegado y estoy esperando una respuesta.')).toBe('es');
@@ -55,5 +112,16 @@ describe('text helpers', () => {
     expect(stripQuotedHistory('Reply\n-----Original Message-----\nFrom: x')).toBe('Reply\n');
     // A "<" in prose is not HTML.
     expect(readableText('I paid < 5 EUR').html).toBe(false);
+  });
+
+  it('normalises whitespace of plain text only where it needs it', () => {
+    const plain = (text: string): string =>
+      text
+        .replace(/\r\n?/g, '\n')
+        .replace(/[ \t\u00a0]+/g, ' ')
+        .replace(/\n\s*\n+/g, '\n')
+        .trim();
+    for (const text of [...TRICKY, 'a\u00a0\u00a0b', 'one\r\rtwo', 'tab\there', 'single spaces only'])
+      expect(readableText(text).text).toBe(plain(text));
   });
 });

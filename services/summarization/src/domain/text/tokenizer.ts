@@ -51,7 +51,21 @@ export function isContentWord(token: string): boolean {
  * suffixes are touched).
  */
 export function stem(token: string): string {
-  if (token.length <= 3 || !/^[a-z']+$/.test(token)) return token;
+  if (token.length <= 3) return token;
+  const known = STEMS.get(token);
+  if (known !== undefined) return known;
+  const value = stemWord(token);
+  // Bounded: a vocabulary is mostly a few thousand words, and a cleared memo only costs time.
+  if (STEMS.size >= 20_000) STEMS.clear();
+  STEMS.set(token, value);
+  return value;
+}
+
+/** Memo of {@link stem}: its suffix rules cost a microsecond per word, a lookup a few nanoseconds. */
+const STEMS = new Map<string, string>();
+
+function stemWord(token: string): string {
+  if (!/^[a-z']+$/.test(token)) return token;
   let t = token.replace(/'s$/, '');
   if (t.endsWith("n't")) return 'not';
   if (t.endsWith('ies') && t.length > 4) t = `${t.slice(0, -3)}y`;
@@ -73,7 +87,45 @@ export function stem(token: string): string {
 
 /** Stems of the content words of a text. */
 export function contentStems(text: string): string[] {
-  return tokenize(text).filter(isContentWord).map(stem);
+  return contentStemsOf(tokenize(text));
+}
+
+/** Stems of the content words among tokens made by {@link tokenize}. */
+export function contentStemsOf(tokens: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const token of tokens) {
+    // A token with a digit or a letter outside a-z at either end (ids, amounts, other scripts) is
+    // neither a stopword nor changed by the stemmer: most are seen once, so they skip the memo.
+    if (!isPlainWordEdge(token.charCodeAt(0)) || !isPlainWordEdge(token.charCodeAt(token.length - 1))) {
+      out.push(token);
+      continue;
+    }
+    let known = CONTENT_STEMS.get(token);
+    if (known === undefined) {
+      known = isContentWord(token) ? stem(token) : null;
+      if (CONTENT_STEMS.size >= 20_000) CONTENT_STEMS.clear();
+      CONTENT_STEMS.set(token, known);
+    }
+    if (known !== null) out.push(known);
+  }
+  return out;
+}
+
+/** a-z or an apostrophe: the characters of every stopword and of every word the stemmer changes. */
+const isPlainWordEdge = (code: number): boolean => (code >= 97 && code <= 122) || code === 39;
+
+/** Memo of a token's stem, or null for a word that is not a content word: one lookup per token. */
+const CONTENT_STEMS = new Map<string, string | null>();
+
+/**
+ * The letters-and-digits form of a text from its {@link tokenize} tokens: lower-cased word runs
+ * separated by single spaces (apostrophes split words: "don't" → "don t"). It equals replacing every
+ * character that is not a letter or digit with a space and collapsing spaces, without the cost of a
+ * global replace per sentence.
+ */
+export function normalisedOf(tokens: readonly string[]): string {
+  const joined = tokens.join(' ');
+  return joined.includes("'") ? joined.replace(/'/g, ' ') : joined;
 }
 
 /**
@@ -82,14 +134,27 @@ export function contentStems(text: string): string[] {
  */
 export function splitSentences(text: string): string[] {
   const out: string[] = [];
-  for (const line of text.split(/\n+/)) {
-    for (const part of line.split(/(?<=[.!?…。！？])\s+/u)) {
-      const s = part.trim();
-      if (s.length > 0) out.push(s);
+  const push = (part: string): void => {
+    const s = part.trim();
+    if (s.length > 0) out.push(s);
+  };
+  for (const line of text.includes('\n') ? text.split(/\n+/) : [text]) {
+    // The same cuts as splitting at /(?<=[.!?…。！？])\s+/u, found with one global pattern: a split
+    // by a pattern copies the pattern on every call.
+    SENTENCE_END.lastIndex = 0;
+    let start = 0;
+    for (let m = SENTENCE_END.exec(line); m !== null; m = SENTENCE_END.exec(line)) {
+      push(line.slice(start, m.index + 1));
+      start = m.index + m[0].length;
     }
+    push(line.slice(start));
   }
+  SENTENCE_END.lastIndex = 0;
   return out;
 }
+
+/** A sentence-ending mark (one UTF-16 unit each) and the whitespace after it. */
+const SENTENCE_END = /[.!?…。！？]\s+/gu;
 
 /** Clips a text at a word boundary so that it fits `max` characters (with an ellipsis). */
 export function clip(text: string, max: number): string {
