@@ -200,6 +200,42 @@ describe('PostgreSQL adapter', () => {
     expect(sub.events.map((e) => e.type)).toEqual(['Held']);
   });
 
+  it('is not held back by a transaction of another database, and still is by one of its own', async () => {
+    const { store } = await makePostgresStore({ pollIntervalMs: 50 });
+    const sub = recordSubscription((o) => store.subscribeToAll(o));
+    await sub.caughtUp();
+    const elsewhere = await createIsolatedDatabase('event-store-other');
+    const other = testPool(elsewhere.url, { max: 1 });
+    const foreign = await other.connect();
+    const own = await pool.connect();
+    try {
+      // A transaction id older than the appends', in a database that cannot write these events.
+      await foreign.query('BEGIN');
+      await foreign.query('SELECT pg_current_xact_id()');
+      await store.append('ticket-beside', [event('Beside')], { expectedRevision: 'no-stream' });
+      await sub.receive(1);
+      expect(sub.events.map((e) => e.type)).toEqual(['Beside']);
+
+      // The same in this database holds the next event back until it ends.
+      await own.query('BEGIN');
+      await own.query('SELECT pg_current_xact_id()');
+      await store.append('ticket-behind', [event('Behind')], { expectedRevision: 'no-stream' });
+      await sleep(300);
+      expect(sub.events.map((e) => e.type)).toEqual(['Beside']);
+      await own.query('ROLLBACK');
+      await sub.receive(2);
+      expect(sub.events.map((e) => e.type)).toEqual(['Beside', 'Behind']);
+    } finally {
+      await foreign.query('ROLLBACK').catch(() => undefined);
+      foreign.release();
+      own.release();
+      await other.end();
+      await elsewhere.drop();
+    }
+    await sub.stop();
+    expect(sub.errors).toEqual([]);
+  });
+
   it('keeps delivering after its LISTEN connection is terminated, and closes cleanly afterwards', async () => {
     const { store, schema } = await makePostgresStore();
     const sub = recordSubscription((o) => store.subscribeToAll(o));

@@ -161,8 +161,29 @@ interface Fetched {
 }
 
 /**
- * Whether rows after the cursor ($1, $2) belong to transactions not yet below the snapshot's
- * oldest running one: such rows sort after every deliverable row (the order is transaction first).
+ * The delivery frontier of a read: every row of a transaction id below it can be delivered, because
+ * every transaction of this database below it has ended. It is the oldest transaction still in
+ * flight in the statement's snapshot (`pg_snapshot_xmin` would be that too), leaving out those known
+ * to run in another database of the cluster: they cannot write this database's events, and without
+ * this a long transaction of another database (another service's, another test's) would hold back
+ * every subscription here.
+ *
+ * A transaction is left out only while the activity statistics still show it in another database
+ * (`pg_stat_get_activity`: the function behind `pg_stat_activity`, without the view's joins, which
+ * cost planning time on every page). One that ended in the meantime, a prepared transaction, or one
+ * whose details the role may not see (another user, without `pg_read_all_stats`) keeps holding back,
+ * as before. With none in flight, the frontier is the snapshot's `xmax`, which then equals `xmin`.
+ */
+const FRONTIER_SQL = `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+     FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE x::xid NOT IN (
+      SELECT a.backend_xid FROM pg_stat_get_activity(NULL) AS a
+       WHERE a.backend_xid IS NOT NULL
+         AND a.datid <> (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database())))`;
+
+/**
+ * Whether rows after the cursor ($1, $2) belong to transactions not yet below the frontier
+ * ({@link FRONTIER_SQL}): such rows sort after every deliverable row (the order is transaction first).
  * Only the last row in that order needs looking at: it has the highest transaction id, so if it is
  * not such a row, none is. One step down the index, however long the log (an EXISTS over the range
  * would be planned as a scan that reads every row when, as usual, nothing is held back).
@@ -174,7 +195,7 @@ const HELD_BACK_SQL = (schema: string): string =>
         ORDER BY transaction_id DESC, global_position DESC LIMIT 1
      ) last
       WHERE (last.transaction_id, last.global_position) > ($1::xid8, $2::bigint)
-        AND last.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+        AND last.transaction_id >= ${FRONTIER_SQL}
    )`;
 
 interface EventRow {
@@ -197,9 +218,10 @@ interface EventRow {
  * Appends lock the stream's row, check the expected revision, chain the hashes and insert the batch
  * in one transaction. Global reads are gap-free as in Emmett: every event row records the id of the
  * transaction that wrote it, and readers return only rows of transactions older than the oldest one
- * still in flight (`pg_snapshot_xmin`), ordered by (transaction id, global position). A transaction
- * that commits late therefore becomes visible at the end of the order, never behind a checkpoint.
- * The cost: a long-running transaction anywhere in the cluster holds back global reads until it ends.
+ * of this database still in flight ({@link FRONTIER_SQL}), ordered by (transaction id, global
+ * position). A transaction that commits late therefore becomes visible at the end of the order,
+ * never behind a checkpoint. The cost: a long-running writing transaction in the same database (of
+ * any schema) holds back global reads until it ends; one in another database does not.
  *
  * Multi-stream appends lock the heads of every existing stream of the call (in name order, so two
  * of them cannot deadlock) and write all heads and events in one transaction.
@@ -928,7 +950,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
       `WITH visible AS (
          SELECT ${EVENT_COLUMNS}, transaction_id FROM ${this.schema}.events
           WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            AND transaction_id < ${FRONTIER_SQL}
           ORDER BY transaction_id, global_position
           LIMIT $3
        ), last AS (
@@ -971,7 +993,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
                  LEFT JOIN LATERAL (
                    SELECT ${EVENT_COLUMNS}, transaction_id, transaction_id::text AS xid FROM ${this.schema}.events
                     WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                      AND transaction_id < ${FRONTIER_SQL}
                     ORDER BY transaction_id, global_position
                     LIMIT $3
                  ) e ON true
