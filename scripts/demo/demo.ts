@@ -154,6 +154,13 @@ function describeItem(item: Json): string {
       return `${str(data.fromChannel)} → ${str(data.toChannel)}`;
     case 'CsatRecorded':
       return `score ${str(data.score)}, owner ${id(data.owner)}`;
+    // Conversations closes the ticket; ownership then ends the owner's segment (same kind, other source).
+    case 'TicketClosed':
+      return item.source === 'ownership'
+        ? `ownership ended, final owner ${id(data.finalOwner) || 'none'}`
+        : `closed as ${str(data.resolution)}`;
+    case 'TicketReopened':
+      return item.source === 'ownership' ? `ownership: ${str(data.routedTo)}` : 'reopened';
     default:
       return '';
   }
@@ -163,6 +170,10 @@ function describeItem(item: Json): string {
 function headline(figure: string, row: Json): string {
   const pct = (value: unknown) => (typeof value === 'number' ? `${Math.round(value * 100)}%` : 'n/a');
   const sec = (value: unknown) => (typeof value === 'number' ? `${(value / 1000).toFixed(1)} s` : 'n/a');
+  const score = (segment: Json) =>
+    typeof segment.avgScore === 'number'
+      ? `${segment.avgScore} (${str(segment.responses)} responses)`
+      : `no responses`;
   const escalated = asRecord(row.escalated);
   const notEscalated = asRecord(row.notEscalated);
   switch (figure) {
@@ -173,7 +184,7 @@ function headline(figure: string, row: Json): string {
     case 'resolution-after-transfer':
       return `accept → resolution ${sec(row.avgAcceptToResolutionMs)} on average; idle after a transfer ${sec(row.avgIdleAfterTransferMs)}`;
     case 'csat':
-      return `escalated ${str(escalated.avgScore)} (${str(escalated.responses)} responses), not escalated ${str(notEscalated.avgScore)} (${str(notEscalated.responses)})`;
+      return `escalated ${score(escalated)}, not escalated ${score(notEscalated)}`;
     case 'closure-without-outcome':
       return `${str(row.closed)} closed, ${str(row.reopenedWithinDays)} reopened soon after`;
     case 'handoff-quality':

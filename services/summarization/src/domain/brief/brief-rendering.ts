@@ -47,10 +47,49 @@ function memoised(rewrite: (text: string) => string): (text: string) => string {
   };
 }
 
-/** Rewrites a customer sentence in the third person ("my card" → "their card"). */
-export const customerInThirdPerson = memoised((text: string): string =>
-  FIRST_TO_THIRD.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), text),
-);
+/**
+ * A greeting that opens a customer's sentence ("Hi,", "Hello there!", "Good morning Anna,"): a
+ * greeting word, at most one more word (there, team, support, a capitalised name), then punctuation.
+ * Narrow on purpose: "Hey this app crashed, …" keeps its words.
+ */
+const CUSTOMER_GREETING =
+  /^\s*(?:[Hh]i|[Hh]iya|[Hh]ello|[Hh]ey|[Gg]ood (?:morning|afternoon|evening))(?:\s+(?:there|team|all|everyone|support|\p{Lu}[\p{L}'-]*))?\s*[,!.]+\s*/u;
+
+/**
+ * Rewrites a customer sentence in the third person ("my card" → "their card"), without the greeting
+ * that may open it ("Hi, my order …" → "their order …").
+ */
+export const customerInThirdPerson = memoised((text: string): string => {
+  const withoutGreeting = text.replace(CUSTOMER_GREETING, '');
+  const body = withoutGreeting.trim() === '' ? text : withoutGreeting;
+  return FIRST_TO_THIRD.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), body);
+});
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/**
+ * A fact as the paragraph shows it: the normalised value, except a date without a year, whose
+ * normal form (`--03-03`, ISO 8601) is for matching, not for reading: "March 3".
+ */
+export function shownFactValue(fact: { kind: string; value: string; normalized?: string }): string {
+  const shown = fact.normalized ?? fact.value;
+  const monthDay = /^--(\d{2})-(\d{2})$/.exec(shown);
+  const month = monthDay ? MONTHS[Number(monthDay[1]) - 1] : undefined;
+  return monthDay && month ? `${month} ${Number(monthDay[2])}` : shown;
+}
 
 /** Rewrites an agent/bot sentence as the agent's action ("I've reset your password" → "has reset the customer's password"). */
 export const agentInThirdPerson = memoised((text: string): string =>
@@ -186,7 +225,7 @@ export class SummaryRenderer {
     if (tried) parts.push(this.part('tried', [tried.description], triedPart));
     if (brief.keyFacts.length > 0) {
       const inputs: string[] = [];
-      for (const fact of brief.keyFacts.slice(0, 5)) inputs.push(fact.kind, fact.normalized ?? fact.value);
+      for (const fact of brief.keyFacts.slice(0, 5)) inputs.push(fact.kind, shownFactValue(fact));
       parts.push(this.part('facts', inputs, factsPart));
     }
     for (const note of brief.notes) if (note.includes('not in English')) parts.unshift(note);
