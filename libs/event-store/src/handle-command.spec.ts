@@ -54,6 +54,7 @@ describe('handleCommand', () => {
     expect(result).toEqual({
       events: [{ type: 'OwnerAssigned', data: { owner: 'a1' } }],
       nextExpectedRevision: 0n,
+      state: { status: 'owned', owner: 'a1' },
     });
     const second = await handleCommand(store, 'ownership-t1', ownership, assign('a2'), { metadata });
     expect(second.nextExpectedRevision).toBe(1n);
@@ -129,6 +130,77 @@ describe('handleCommand', () => {
     expect(await handleCommand(store, 'ownership-t5', quiet, assign('a1'), { metadata })).toEqual({
       events: [],
       nextExpectedRevision: 'no-stream',
+      state: { status: 'unowned' },
+    });
+  });
+
+  describe('with a known state', () => {
+    /** A store that counts the stream reads. */
+    const counting = () => {
+      const inner = new InMemoryEventStore();
+      const counter = { reads: 0 };
+      const store: EventStore = Object.assign(Object.create(inner) as EventStore, {
+        readStream: (...args: Parameters<EventStore['readStream']>) => {
+          counter.reads += 1;
+          return inner.readStream(...args);
+        },
+      });
+      return { inner, store, counter };
+    };
+
+    it('decides on it and appends at its revision without reading the stream', async () => {
+      const { store, counter } = counting();
+      const first = await handleCommand(store, 'ownership-k1', ownership, assign('a1'), {
+        metadata,
+        known: { state: ownership.initialState(), revision: 'no-stream' },
+      });
+      const second = await handleCommand(store, 'ownership-k1', ownership, assign('a2'), {
+        metadata,
+        known: { state: first.state, revision: first.nextExpectedRevision },
+      });
+      expect(counter.reads).toBe(0);
+      expect(second).toEqual({
+        events: [{ type: 'OwnerAssigned', data: { owner: 'a2' } }],
+        nextExpectedRevision: 1n,
+        state: { status: 'owned', owner: 'a2' },
+      });
+    });
+
+    it('reads and decides again when the stream moved since the state was known', async () => {
+      const { inner, store, counter } = counting();
+      await inner.append('ownership-k2', [{ type: 'OwnerAssigned', data: { owner: 'a0' }, metadata }], {
+        expectedRevision: 'no-stream',
+      });
+      await inner.append('ownership-k2', [{ type: 'TicketClosed', data: {}, metadata }], {
+        expectedRevision: 0n,
+      });
+      // Known as owned by a0 at revision 0: the close appended since makes the assignment fail.
+      await expect(
+        handleCommand(store, 'ownership-k2', ownership, assign('a1'), {
+          metadata,
+          known: { state: { status: 'owned', owner: 'a0' }, revision: 0n },
+        }),
+      ).rejects.toBeInstanceOf(TicketIsClosed);
+      expect(counter.reads).toBe(1);
+      expect(await inner.readStream('ownership-k2')).toHaveLength(2);
+    });
+
+    it('does not take a refusal decided on it as final: the stored stream decides', async () => {
+      const { inner, store, counter } = counting();
+      await inner.append('ownership-k3', [{ type: 'OwnerAssigned', data: { owner: 'a0' }, metadata }], {
+        expectedRevision: 'no-stream',
+      });
+      await inner.append('ownership-k3', [{ type: 'OwnerAssigned', data: { owner: 'a1' }, metadata }], {
+        expectedRevision: 0n,
+      });
+      // A stale state says a0 owns it, so assigning a0 is refused on it; the stream says a1 does.
+      const result = await handleCommand(store, 'ownership-k3', ownership, assign('a0'), {
+        metadata,
+        known: { state: { status: 'owned', owner: 'a0' }, revision: 0n },
+      });
+      expect(counter.reads).toBe(1);
+      expect(result.nextExpectedRevision).toBe(2n);
+      expect(result.state).toEqual({ status: 'owned', owner: 'a0' });
     });
   });
 });

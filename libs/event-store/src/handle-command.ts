@@ -14,49 +14,109 @@ export interface Decider<Command, State, Event extends DecidedEvent> {
   initialState: () => State;
 }
 
-export interface HandleCommandOptions {
+/** A stream's state folded up to `revision` ('no-stream': a stream without events). */
+export interface KnownState<State> {
+  state: State;
+  revision: bigint | 'no-stream';
+}
+
+export interface HandleCommandOptions<State = unknown> {
   /** Metadata of every event the command produces. */
   metadata: EventMetadata;
   /** Extra attempts after a version conflict; default 3. Any other error is not retried. */
   maxRetries?: number;
+  /**
+   * The stream's state as the caller already holds it (a stream it just created, read or appended
+   * to): the command is decided on it and appended at its revision without reading the stream.
+   * When the stream moved since (a version conflict), or the decider refuses or decides nothing on
+   * it, the usual cycle reads the stream and decides again: a state that may be stale never has the
+   * last word.
+   */
+  known?: KnownState<State>;
 }
 
-export interface HandleCommandResult<Event> {
+export interface HandleCommandResult<Event, State = unknown> {
   /** The events appended (empty when the decider decided nothing). */
   events: Event[];
   /** The stream's revision after the command: the expected revision of the next one. */
   nextExpectedRevision: bigint | 'no-stream';
+  /** The stream's state after the command (the events appended folded in). */
+  state: State;
 }
 
 /**
  * Load → evolve → decide → append at the revision that was read. A concurrent writer makes the
  * append fail with WrongExpectedVersion; then the whole cycle runs again on the fresh stream, at
  * most `maxRetries` more times. Decider errors and every other store error propagate unchanged.
+ * With `known`, the first decision is made on that state without a read (see the option).
  */
 export async function handleCommand<Command, State, Event extends DecidedEvent>(
   store: EventStore,
   stream: string,
   decider: Decider<Command, State, Event>,
   command: Command,
-  options: HandleCommandOptions,
-): Promise<HandleCommandResult<Event>> {
+  options: HandleCommandOptions<State>,
+): Promise<HandleCommandResult<Event, State>> {
+  if (options.known) {
+    const appended = await appendOnKnown(store, stream, decider, command, options.known, options.metadata);
+    if (appended) return appended;
+  }
   const maxRetries = options.maxRetries ?? 3;
   for (let attempt = 0; ; attempt += 1) {
     const { state, revision } = await load(store, stream, decider);
     const events = decider.decide(command, state);
-    if (events.length === 0) return { events, nextExpectedRevision: revision };
-    const expectedRevision: ExpectedRevision = revision;
+    if (events.length === 0) return { events, nextExpectedRevision: revision, state };
     try {
-      const result = await store.append(
-        stream,
-        events.map((event) => ({ type: event.type, data: event.data, metadata: options.metadata })),
-        { expectedRevision },
-      );
-      return { events, nextExpectedRevision: result.nextExpectedRevision };
+      return await append(store, stream, decider, events, { state, revision }, options.metadata);
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion) || attempt >= maxRetries) throw error;
     }
   }
+}
+
+/** The decision on a known state, appended at its revision; undefined when the stream must be read. */
+async function appendOnKnown<Command, State, Event extends DecidedEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<Command, State, Event>,
+  command: Command,
+  known: KnownState<State>,
+  metadata: EventMetadata,
+): Promise<HandleCommandResult<Event, State> | undefined> {
+  let events: Event[];
+  try {
+    events = decider.decide(command, known.state);
+  } catch {
+    return undefined;
+  }
+  if (events.length === 0) return undefined;
+  try {
+    return await append(store, stream, decider, events, known, metadata);
+  } catch (error) {
+    if (error instanceof WrongExpectedVersion) return undefined;
+    throw error;
+  }
+}
+
+async function append<Command, State, Event extends DecidedEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Decider<Command, State, Event>,
+  events: Event[],
+  before: KnownState<State>,
+  metadata: EventMetadata,
+): Promise<HandleCommandResult<Event, State>> {
+  const expectedRevision: ExpectedRevision = before.revision;
+  const result = await store.append(
+    stream,
+    events.map((event) => ({ type: event.type, data: event.data, metadata })),
+    { expectedRevision },
+  );
+  return {
+    events,
+    nextExpectedRevision: result.nextExpectedRevision,
+    state: events.reduce(decider.evolve, before.state),
+  };
 }
 
 async function load<Command, State, Event extends DecidedEvent>(

@@ -55,6 +55,7 @@ export {
   type Decider,
   type HandleCommandOptions,
   type HandleCommandResult,
+  type KnownState,
 } from './handle-command';
 export {
   contractMetadata,

@@ -133,14 +133,10 @@ export async function startEscalationService(
       EscalationModule.register({
         store,
         pool,
-        queries: new EscalationQueries(
-          dataSource,
-          {
-            acceptanceTimeoutSeconds: config.ACCEPTANCE_TIMEOUT_SECONDS,
-            maxExpiries: config.MAX_EXPIRIES,
-          },
-          pool,
-        ),
+        queries: new EscalationQueries(dataSource, {
+          acceptanceTimeoutSeconds: config.ACCEPTANCE_TIMEOUT_SECONDS,
+          maxExpiries: config.MAX_EXPIRIES,
+        }),
         clock,
         ids: { next: () => uuidV7() },
         handoffSettings: {

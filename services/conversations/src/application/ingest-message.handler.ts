@@ -463,13 +463,12 @@ export class IngestMessageHandler {
           continue;
         }
         taken.add(ticket.customerId);
-        const { sender } = p.message;
         resolved.push({
           ...p,
           identity: undefined,
           context,
           customerId: ticket.customerId,
-          senderId: sender.id ?? sender.identity?.value ?? sender.kind,
+          senderId: senderIdOf(p.message),
           threadTicketId: ticket.ticketId,
           fresh: false,
         });
@@ -705,8 +704,7 @@ export class IngestMessageHandler {
     if (message.sender.kind !== 'customer' || !identity) {
       const customerId = referenced?.customerId ?? thread?.customerId;
       if (customerId === undefined) throw new TicketUnresolvable();
-      const senderId = message.sender.id ?? identity?.value ?? message.sender.kind;
-      return { customerId, senderId, ambiguous: false };
+      return { customerId, senderId: senderIdOf(message), ambiguous: false };
     }
     if (!referenced) {
       const customerId = await this.identities.resolveOrCreate(context, identity);
@@ -895,8 +893,7 @@ export class IngestMessageHandler {
   }
 
   private senderActor(message: ValidMessage): ActorRef {
-    const id = message.sender.id ?? message.sender.identity?.value ?? message.sender.kind;
-    return { kind: message.sender.kind, id };
+    return { kind: message.sender.kind, id: senderIdOf(message) };
   }
 }
 
@@ -914,7 +911,11 @@ function resultOf(plan: IngestPlan, state: TicketState): IngestResult {
   };
 }
 
-/** A customer's message that names no ticket: what the batch path decides. */
+/** The id a message's sender goes by: its own id, else its identity's value, else its kind. */
+function senderIdOf(message: ValidMessage): string {
+  return message.sender.id ?? message.sender.identity?.value ?? message.sender.kind;
+}
+
 /**
  * Whether the batch path can take the message: it names no ticket, and it is either an identified
  * customer's or someone else's on a channel thread (whose ticket says whose message it is).

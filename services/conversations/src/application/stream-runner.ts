@@ -132,8 +132,9 @@ export interface Executed<S, E> {
 /**
  * Load → decide → append at the revision read, repeating the cycle on a version conflict (another
  * writer got in between). With a cached state of the stream the first append is tried on that state
- * directly, saving the read when no other writer appended since (the common case of one replica). Unlike `handleCommand` it hands back the resulting state, which the
- * caller needs (a message's sequence, a merge id).
+ * directly, saving the read when no other writer appended since (the common case of one replica).
+ * Unlike `handleCommand` it reads a cached stream from its cached revision on, and hands back the
+ * position of the events appended, which the caller waits for in the read model.
  */
 export async function execute<C, S, E extends { type: string; data: unknown }>(
   store: EventStore,
@@ -146,49 +147,15 @@ export async function execute<C, S, E extends { type: string; data: unknown }>(
 ): Promise<Executed<S, E>> {
   const cached = cache?.get<S>(stream);
   if (cached) {
-    // Optimistic: decide on the cached state and append at its revision without reading first. A
-    // writer that got in between makes the append fail, and the cycle below reads and decides again.
-    // A refusal or a no-op decided on a possibly stale state is not trusted either: re-checked below.
-    let events: E[] = [];
-    try {
-      events = decider.decide(command, cached.state);
-    } catch {
-      events = [];
-    }
-    if (events.length > 0) {
-      const after = events.reduce(decider.evolve, cached.state);
-      try {
-        const result = await store.append(
-          stream,
-          events.map((e) => ({ type: e.type, data: e.data, metadata })),
-          { expectedRevision: cached.revision },
-        );
-        cache?.set(stream, after, result.nextExpectedRevision);
-        return { events, state: after, position: result.position };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersion)) throw error;
-      }
-    }
+    const done = await executeOnKnown(store, stream, decider, command, cached, metadata, cache);
+    if (done) return done;
   }
   for (let attempt = 0; ; attempt++) {
-    const { state, revision } = await loadStream(
-      store,
-      stream,
-      decider.evolve,
-      decider.initialState(),
-      cache,
-    );
-    const events = decider.decide(command, state);
-    const after = events.reduce(decider.evolve, state);
-    if (events.length === 0) return { events, state: after };
+    const known = await loadStream(store, stream, decider.evolve, decider.initialState(), cache);
+    const events = decider.decide(command, known.state);
+    if (events.length === 0) return { events, state: known.state };
     try {
-      const result = await store.append(
-        stream,
-        events.map((e) => ({ type: e.type, data: e.data, metadata })),
-        { expectedRevision: revision },
-      );
-      cache?.set(stream, after, result.nextExpectedRevision);
-      return { events, state: after, position: result.position };
+      return await appendDecided(store, stream, decider, events, known, metadata, cache);
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion) || attempt >= maxRetries) throw error;
     }
@@ -208,28 +175,60 @@ export async function executeOnNewStream<C, S, E extends { type: string; data: u
   metadata: EventMetadata,
   cache?: StreamStateCache,
 ): Promise<Executed<S, E>> {
-  const initial = decider.initialState();
-  let events: E[] = [];
+  const initial = { state: decider.initialState(), revision: 'no-stream' as const };
+  return (
+    (await executeOnKnown(store, stream, decider, command, initial, metadata, cache)) ??
+    execute(store, stream, decider, command, metadata, cache)
+  );
+}
+
+/**
+ * Decides on a state held in memory and appends at its revision, without reading the stream.
+ * Undefined when the stream must be read after all: the append found the stream moved, or the
+ * decision on a possibly stale state was a refusal or a no-op (neither is trusted without a read).
+ */
+async function executeOnKnown<C, S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  stream: string,
+  decider: StreamDecider<C, S, E>,
+  command: C,
+  known: { state: S; revision: bigint | 'no-stream' },
+  metadata: EventMetadata,
+  cache: StreamStateCache | undefined,
+): Promise<Executed<S, E> | undefined> {
+  let events: E[];
   try {
-    events = decider.decide(command, initial);
+    events = decider.decide(command, known.state);
   } catch {
-    // Refused on the initial state: the stream may exist; execute() decides on what it holds.
+    return undefined;
   }
-  if (events.length > 0) {
-    const after = events.reduce(decider.evolve, initial);
-    try {
-      const result = await store.append(
-        stream,
-        events.map((e) => ({ type: e.type, data: e.data, metadata })),
-        { expectedRevision: 'no-stream' },
-      );
-      cache?.set(stream, after, result.nextExpectedRevision);
-      return { events, state: after, position: result.position };
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersion)) throw error;
-    }
+  if (events.length === 0) return undefined;
+  try {
+    return await appendDecided(store, stream, decider, events, known, metadata, cache);
+  } catch (error) {
+    if (error instanceof WrongExpectedVersion) return undefined;
+    throw error;
   }
-  return execute(store, stream, decider, command, metadata, cache);
+}
+
+/** Appends decided events at the revision their state was folded up to, and caches the result. */
+async function appendDecided<C, S, E extends { type: string; data: unknown }>(
+  store: EventStore,
+  stream: string,
+  decider: StreamDecider<C, S, E>,
+  events: E[],
+  before: { state: S; revision: bigint | 'no-stream' },
+  metadata: EventMetadata,
+  cache: StreamStateCache | undefined,
+): Promise<Executed<S, E>> {
+  const after = events.reduce(decider.evolve, before.state);
+  const result = await store.append(
+    stream,
+    events.map((e) => ({ type: e.type, data: e.data, metadata })),
+    { expectedRevision: before.revision },
+  );
+  cache?.set(stream, after, result.nextExpectedRevision);
+  return { events, state: after, position: result.position };
 }
 
 /**

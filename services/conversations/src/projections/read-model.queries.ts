@@ -148,7 +148,7 @@ export class ConversationsReadModel implements ReadModelQueries {
       `WITH RECURSIVE chain(ticket_id, hop) AS (
          SELECT ticket_id, 0 FROM ${S}.ticket_threads WHERE tenant_id = $1 AND channel = $3 AND thread_id = $4
          ${MERGE_CHAIN}
-       (${SURVIVOR.replace('SELECT t.*', 'SELECT true AS is_thread, t.*')})
+       (${survivor('true AS is_thread, t.*')})
        UNION ALL
        (SELECT false AS is_thread, t.* FROM ${S}.tickets t
          WHERE t.tenant_id = $1 AND t.customer_id = $2 AND t.status = 'open' AND t.merged_into IS NULL
@@ -323,7 +323,7 @@ export class ConversationsReadModel implements ReadModelQueries {
 
 /**
  * The rest of a `chain(ticket_id, hop)` CTE whose first row is a starting ticket: follows
- * `merged_into` of tenant $1 (at most 32 hops). {@link SURVIVOR} then picks the end of the chain.
+ * `merged_into` of tenant $1 (at most 32 hops). {@link survivor} then picks the end of the chain.
  */
 const MERGE_CHAIN = `UNION ALL
          SELECT t.merged_into, c.hop + 1 FROM chain c
@@ -331,13 +331,17 @@ const MERGE_CHAIN = `UNION ALL
           WHERE t.merged_into IS NOT NULL AND c.hop < 32
        )`;
 
-/** The surviving ticket of a {@link MERGE_CHAIN}; nothing when a ticket of the chain is unknown. */
-const SURVIVOR = `SELECT t.* FROM chain c JOIN ${S}.tickets t ON t.tenant_id = $1 AND t.ticket_id = c.ticket_id
+/**
+ * The surviving ticket of a {@link MERGE_CHAIN} (`columns` of it); nothing when a ticket of the
+ * chain is unknown.
+ */
+const survivor = (columns = 't.*') => `SELECT ${columns} FROM chain c
+        JOIN ${S}.tickets t ON t.tenant_id = $1 AND t.ticket_id = c.ticket_id
         WHERE t.merged_into IS NULL LIMIT 1`;
 
 /** A merge chain followed to its end in one round trip. */
 const FOLLOW_MERGES = `${MERGE_CHAIN}
-       ${SURVIVOR}`;
+       ${survivor()}`;
 
 /** The ticket ($2) and every ticket merged into it, directly or through a chain, of tenant $1. */
 const TICKET_FAMILY = `WITH RECURSIVE family(ticket_id) AS (

@@ -1,13 +1,13 @@
 // Command handlers of handoffs and the process manager steps (attach the brief, route and offer,
-// expire): load → decide → append; lookups come from the read model. A state already in memory (a
-// new handoff, or a stream just read) is decided and appended at its revision without reading the
-// stream again; only a version conflict falls back to handleCommand's reload-and-retry.
+// expire): load → decide → append through handleCommand; lookups come from the read model. A state
+// already in memory (a new handoff, or a stream just read) is handed to it as `known`, so it is not
+// read again unless it moved meanwhile.
 import {
   handleCommand,
   StreamNotFound,
-  WrongExpectedVersion,
   type EventMetadata,
   type EventStore,
+  type KnownState,
   type RecordedEvent,
 } from '@handoff/event-store';
 import {
@@ -99,12 +99,9 @@ export interface HandoffDetail {
 }
 
 /** A handoff state in memory and the stream revision it was folded up to. */
-interface Known {
-  state: HandoffState;
-  revision: bigint | 'no-stream';
-}
+type Known = KnownState<HandoffState>;
 
-/** Routing as decided for an offer, and whether a capacity slot was reserved for it. */
+/** Routing as decided for an offer (a chosen agent's capacity slot is reserved under `offerId`). */
 interface RoutedOffer {
   offerId: string;
   routing: RoutingOutcome;
@@ -216,7 +213,10 @@ export class HandoffCommands {
     return {
       handoffId,
       created: outcome.events.length > 0,
-      ...(outcome.appendedFrom === 0n ? { detail: this.detailOfNew(outcome.events, outcome.metadata) } : {}),
+      // The stream is exactly the events appended: the detail needs no read.
+      ...(startsStream(outcome.events, outcome.known.revision)
+        ? { detail: this.detailOfNew(outcome.events, outcome.metadata) }
+        : {}),
     };
   }
 
@@ -635,9 +635,8 @@ export class HandoffCommands {
   }
 
   /**
-   * Decides on `known` and appends at its revision (no read); without `known`, or when the stream
-   * moved meanwhile, handleCommand reads the stream and decides again. `appendedFrom` is the
-   * revision of the first event appended when it is known (a stream appended from `known`).
+   * Decides and appends through handleCommand; with `known` (a state this request just read or
+   * appended) the decision is made on it without reading the stream again.
    */
   private async decideAndAppend(
     handoffId: string,
@@ -645,10 +644,8 @@ export class HandoffCommands {
     ctx: CommandContext,
     command: (now: Date) => HandoffCommand,
     known?: Known,
-  ): Promise<{ events: HandoffEvent[]; known: Known; metadata: EventMetadata; appendedFrom?: bigint }> {
+  ): Promise<{ events: HandoffEvent[]; known: Known; metadata: EventMetadata }> {
     const now = this.clock.now();
-    const stream = handoffStream(handoffId);
-    const decided = command(now);
     const metadata: EventMetadata = {
       tenantId: ctx.tenantId,
       ticketId,
@@ -657,32 +654,21 @@ export class HandoffCommands {
       actor: ctx.actor,
       occurredAt: now.toISOString(),
     };
-    if (known !== undefined) {
-      const events = handoffDecider.decide(decided, known.state);
-      if (events.length === 0) return { events, known, metadata };
-      try {
-        const result = await this.store.append(
-          stream,
-          events.map((e) => ({ type: e.type, data: e.data, metadata })),
-          { expectedRevision: known.revision },
-        );
-        return {
-          events,
-          known: {
-            state: events.reduce(handoffDecider.evolve, known.state),
-            revision: result.nextExpectedRevision,
-          },
-          metadata,
-          appendedFrom: known.revision === 'no-stream' ? 0n : known.revision + 1n,
-        };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersion)) throw error;
-      }
-    }
-    const result = await handleCommand(this.store, stream, handoffDecider, decided, { metadata });
-    const state = await this.load(handoffId);
-    return { events: result.events, known: state, metadata };
+    const result = await handleCommand(this.store, handoffStream(handoffId), handoffDecider, command(now), {
+      metadata,
+      ...(known === undefined ? {} : { known }),
+    });
+    return {
+      events: result.events,
+      known: { state: result.state, revision: result.nextExpectedRevision },
+      metadata,
+    };
   }
+}
+
+/** Whether `events` are the whole stream: the first ones appended, ending at `revision`. */
+function startsStream(events: readonly HandoffEvent[], revision: bigint | 'no-stream'): boolean {
+  return events.length > 0 && revision === BigInt(events.length - 1);
 }
 
 function detailOf(

@@ -1,6 +1,7 @@
 // Read-model queries: what command handlers look up (tickets, briefs, agents with their load,
 // previous owners, acceptance policies) and what the REST API lists. Plain objects leave this file,
 // never entities.
+import { poolOf } from '@handoff/platform';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { TicketFacts } from '../domain/handoff.decider';
@@ -158,15 +159,17 @@ function ticketView(row: TicketRow | undefined): TicketView | undefined {
 }
 
 export class EscalationQueries {
+  /** The pool behind `dataSource` (initialised): the hot paths query it without TypeORM's query runner. */
+  private readonly pool: Pool;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly defaults: { acceptanceTimeoutSeconds: number; maxExpiries: number },
-    /** The pool behind `dataSource`: the hot paths query it directly, without TypeORM's query runner. */
-    private readonly pool?: Pool,
-  ) {}
+  ) {
+    this.pool = poolOf(dataSource);
+  }
 
   private async rows<Row>(sql: string, params: unknown[]): Promise<Row[]> {
-    if (this.pool === undefined) return this.dataSource.query<Row[]>(sql, params);
     const result = await this.pool.query<Row & object>(sql, params);
     return result.rows;
   }
@@ -263,17 +266,12 @@ export class EscalationQueries {
 
   /** Takes a slot of the agent on the channel for an offer; false when none is left (see capacity-holds.ts). */
   async reserveCapacity(slot: SlotRequest): Promise<boolean> {
-    return reserveSlot(this.poolOrThrow(), slot);
+    return reserveSlot(this.pool, slot);
   }
 
   /** Gives back the slot of an offer that was not made after all. */
   async releaseCapacity(offerId: string, at: Date): Promise<void> {
-    await releaseHolds(this.poolOrThrow(), { offerId }, at);
-  }
-
-  private poolOrThrow(): Pool {
-    if (this.pool === undefined) throw new Error('EscalationQueries: capacity needs the pool');
-    return this.pool;
+    await releaseHolds(this.pool, { offerId }, at);
   }
 
   /** The newest brief of the ticket covering at least `position`. */
@@ -345,13 +343,13 @@ export class EscalationQueries {
     teamId: string | undefined,
     handoffType: string,
   ): Promise<AcceptancePolicy> {
+    // The candidates (this team or '*', this type or '*'); policyAmong picks the most specific.
     const rows = await this.rows<PolicyRow>(
       `SELECT team_id, handoff_type, timeout_seconds, max_expiries FROM escalation.acceptance_policies
-        WHERE tenant_id = $1 AND team_id IN ($2, '*') AND handoff_type IN ($3, '*')
-        ORDER BY (team_id <> '*') DESC, (handoff_type <> '*') DESC LIMIT 1`,
+        WHERE tenant_id = $1 AND team_id IN ($2, '*') AND handoff_type IN ($3, '*')`,
       [tenantId, teamId ?? '*', handoffType],
     );
-    return this.policyOf(rows[0]);
+    return this.policyAmong(rows, teamId, handoffType);
   }
 
   private policyOf(row: PolicyRow | undefined): AcceptancePolicy {

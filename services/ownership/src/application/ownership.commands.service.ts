@@ -252,12 +252,21 @@ export class OwnershipCommands {
     const acknowledgeBy = new Date(
       this.clock.now().getTime() + this.settings.handoverAcknowledgeSeconds * 1000,
     ).toISOString();
+    // Each receiver is looked up once for the whole handover, however many tickets it takes.
+    const receivers = new Map<string, ReturnType<typeof this.lookup>>();
+    const receiver = (agentId: string) => {
+      const known = receivers.get(agentId);
+      if (known) return known;
+      const lookup = this.lookup(caller.tenantId, agentId);
+      receivers.set(agentId, lookup);
+      return lookup;
+    };
     const build = (item: ShiftHandoverItem) => async (): Promise<OwnershipCommand> => ({
       type: 'RequestShiftHandover',
       ...this.base(caller, item.ticketId),
       handoverId: this.newId(),
       fromAgentId,
-      to: await this.lookup(caller.tenantId, item.toAgentId),
+      to: await receiver(item.toAgentId),
       note: item.note,
       acknowledgeBy,
       ...(supervisor === undefined ? {} : { supervisorId: supervisor }),

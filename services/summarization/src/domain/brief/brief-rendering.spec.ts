@@ -21,6 +21,8 @@ describe('the paragraph rendering', () => {
       '2026-03-03',
     );
     expect(shownFactValue({ kind: 'date', value: 'oddly', normalized: '--13-01' })).toBe('--13-01');
+    expect(shownFactValue({ kind: 'date', value: 'leap', normalized: '--02-29' })).toBe('February 29');
+    expect(shownFactValue({ kind: 'date', value: 'no such day', normalized: '--04-31' })).toBe('--04-31');
     expect(shownFactValue({ kind: 'order_number', value: 'a-1042', normalized: 'A-1042' })).toBe('A-1042');
     expect(shownFactValue({ kind: 'product', value: 'Kettle' })).toBe('Kettle');
   });

@@ -65,20 +65,8 @@ export const customerInThirdPerson = memoised((text: string): string => {
   return FIRST_TO_THIRD.reduce((t, [pattern, replacement]) => t.replace(pattern, replacement), body);
 });
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+/** Month and day in words ("March 3"), in UTC so the day never shifts with the server's zone. */
+const MONTH_DAY = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
 
 /**
  * A fact as the paragraph shows it: the normalised value, except a date without a year, whose
@@ -87,8 +75,11 @@ const MONTHS = [
 export function shownFactValue(fact: { kind: string; value: string; normalized?: string }): string {
   const shown = fact.normalized ?? fact.value;
   const monthDay = /^--(\d{2})-(\d{2})$/.exec(shown);
-  const month = monthDay ? MONTHS[Number(monthDay[1]) - 1] : undefined;
-  return monthDay && month ? `${month} ${Number(monthDay[2])}` : shown;
+  if (!monthDay) return shown;
+  const [month, day] = [Number(monthDay[1]), Number(monthDay[2])];
+  // A leap year, so --02-29 is a day; a month or day out of range stays as it is.
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day ? MONTH_DAY.format(date) : shown;
 }
 
 /** Rewrites an agent/bot sentence as the agent's action ("I've reset your password" → "has reset the customer's password"). */
