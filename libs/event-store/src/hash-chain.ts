@@ -101,7 +101,8 @@ export function hashCanonicalEvent(prevHash: string, event: CanonicalHashedField
     `"metadata":${event.metadataJson},"prevHash":${JSON.stringify(prevHash)},` +
     `"revision":${JSON.stringify(event.revision.toString())},"schemaVersion":${canonicalJson(event.schemaVersion)},` +
     `"streamName":${JSON.stringify(event.streamName)},"type":${JSON.stringify(event.type)}}`;
-  return crypto.createHash('sha256').update(canonical, 'utf8').digest('hex');
+  // One-shot `crypto.hash` (UTF-8 for strings): a third of the cost of a Hash object per event.
+  return crypto.hash('sha256', canonical, 'hex');
 }
 
 /** A stored event as the verifier sees it. */

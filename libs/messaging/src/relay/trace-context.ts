@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { PublicEventEnvelope } from '@handoff/contracts';
 import type { RecordedEvent } from '@handoff/event-store';
 import type { PublicEventMapper } from './outbox-relay';
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-const hex = (text: string, length: number): string =>
-  createHash('sha256').update(text, 'utf8').digest('hex').slice(0, length);
+const hex = (text: string, length: number): string => hash('sha256', text, 'hex').slice(0, length);
 
 /**
  * The W3C `traceparent` of the public events published for a stored event: the one recorded in its

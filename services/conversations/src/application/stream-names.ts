@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Identity } from '../domain/identity';
 
 export const CUSTOMER_CATEGORY = 'customer';
@@ -12,8 +12,7 @@ export const ticketStream = (ticketId: string) => `${TICKET_CATEGORY}-${ticketId
 
 // Hashing keeps arbitrary values (email addresses, channel ids with any character) out of stream
 // names and keys the tenant in, so two tenants' identical identifiers never share a stream.
-const digest = (...parts: string[]) =>
-  createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40);
+const digest = (...parts: string[]) => hash('sha256', parts.join('\u0000'), 'hex').slice(0, 40);
 
 export const identityStream = (tenantId: string, identity: Pick<Identity, 'kind' | 'value'>) =>
   `${IDENTITY_CATEGORY}-${digest(tenantId, identity.kind, identity.value)}`;
