@@ -117,11 +117,20 @@ function appendStreamsValues(planned: readonly PlannedAppend[]): unknown[] {
     events.map((event) => event.eventId),
     events.map((event) => event.type),
     events.map((event) => event.schemaVersion),
-    events.map((event) => event.dataJson),
-    events.map((event) => event.metadataJson),
+    jsonArray(events.map((event) => event.dataJson)),
+    jsonArray(events.map((event) => event.metadataJson)),
     events.map((event) => event.prevHash),
     events.map((event) => event.hash),
   ];
+}
+
+/**
+ * JSON documents as one JSON array text, for a `jsonb` parameter read with `jsonb_array_elements`.
+ * As a `text[]` parameter instead, every document would be escaped into an array literal (each
+ * quote doubled in size, a regular expression run over every byte) and parsed back out of it.
+ */
+function jsonArray(documents: readonly string[]): string {
+  return `[${documents.join(',')}]`;
 }
 
 /** Each planned append with its result, from the statement's last position per stream. */
@@ -579,8 +588,10 @@ export class PostgresEventStore implements MultiStreamEventStore {
       // A single event, the most common append, skips the array round trip of unnest().
       const source = single
         ? `(SELECT $2::bigint AS revision, $3::uuid AS event_id, $4::text AS type, $5::int AS schema_version,
-                   $6::text AS data, $7::text AS metadata, $8::text AS prev_hash, $9::text AS hash, 1 AS ord) b`
-        : `unnest($2::bigint[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+                   $6::jsonb AS data, $7::jsonb AS metadata, $8::text AS prev_hash, $9::text AS hash, 1 AS ord) b`
+        : `ROWS FROM (unnest($2::bigint[]), unnest($3::uuid[]), unnest($4::text[]), unnest($5::int[]),
+                     jsonb_array_elements($6::jsonb), jsonb_array_elements($7::jsonb), unnest($8::text[]),
+                     unnest($9::text[]))
              WITH ORDINALITY AS b(revision, event_id, type, schema_version, data, metadata, prev_hash, hash, ord)`;
       const column = <T>(pick: (event: (typeof chained)[number]) => T): T | T[] =>
         single ? pick(last) : chained.map(pick);
@@ -596,7 +607,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
          ), ins AS (
            INSERT INTO ${this.schema}.events
              (stream_name, revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
-           SELECT $1, b.revision, b.event_id, b.type, b.schema_version, b.data::jsonb, b.metadata::jsonb, b.prev_hash, b.hash
+           SELECT $1, b.revision, b.event_id, b.type, b.schema_version, b.data, b.metadata, b.prev_hash, b.hash
              FROM ${source}
             WHERE EXISTS (SELECT 1 FROM head)
             ORDER BY b.ord
@@ -609,8 +620,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
           column((event) => event.eventId),
           column((event) => event.type),
           column((event) => event.schemaVersion),
-          column((event) => event.dataJson),
-          column((event) => event.metadataJson),
+          single ? last.dataJson : jsonArray(chained.map((event) => event.dataJson)),
+          single ? last.metadataJson : jsonArray(chained.map((event) => event.metadataJson)),
           column((event) => event.prevHash),
           column((event) => event.hash),
           last.revision.toString(),
@@ -721,10 +732,11 @@ export class PostgresEventStore implements MultiStreamEventStore {
        ), ins AS (
          INSERT INTO ${this.schema}.events
            (stream_name, revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
-         SELECT b.stream_name, b.revision, b.event_id, b.type, b.schema_version, b.data::jsonb, b.metadata::jsonb,
+         SELECT b.stream_name, b.revision, b.event_id, b.type, b.schema_version, b.data, b.metadata,
                 b.prev_hash, b.hash
-           FROM unnest($6::text[], $7::bigint[], $8::uuid[], $9::text[], $10::int[], $11::text[], $12::text[],
-                       $13::text[], $14::text[])
+           FROM ROWS FROM (unnest($6::text[]), unnest($7::bigint[]), unnest($8::uuid[]), unnest($9::text[]),
+                           unnest($10::int[]), jsonb_array_elements($11::jsonb), jsonb_array_elements($12::jsonb),
+                           unnest($13::text[]), unnest($14::text[]))
                 WITH ORDINALITY AS b(stream_name, revision, event_id, type, schema_version, data, metadata,
                                      prev_hash, hash, ord)
           WHERE (SELECT ok FROM checked)

@@ -300,8 +300,12 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
      )
      INSERT INTO ${S}.timeline_items
        (item_id, tenant_id, ticket_id, occurred_at, source, kind, channel, actor_kind, actor_id, sequence, payload, position)
-     SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::text[], $15::text[],
-                          $16::text[], $17::text[], $18::int[], $19::jsonb[], $20::bigint[])
+     SELECT i.item_id, i.tenant_id, i.ticket_id, i.occurred_at, 'conversations', 'MessageReceived', i.channel,
+            i.actor_kind, i.actor_id, i.sequence, i.payload, i.position
+       FROM ROWS FROM (unnest($9::text[]), unnest($10::text[]), unnest($11::text[]), unnest($12::timestamptz[]),
+                       unnest($13::text[]), unnest($14::text[]), unnest($15::text[]), unnest($16::int[]),
+                       jsonb_array_elements($17::jsonb), unnest($18::bigint[]))
+            AS i(item_id, tenant_id, ticket_id, occurred_at, channel, actor_kind, actor_id, sequence, payload, position)
      ON CONFLICT (item_id) DO NOTHING`,
     [
       ticketRows.map(([id]) => id),
@@ -316,13 +320,12 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
       events.map((e) => e.metadata.tenantId),
       events.map((e) => e.data.ticketId),
       events.map((e) => e.metadata.occurredAt),
-      events.map(() => 'conversations'),
-      events.map(() => 'MessageReceived'),
       events.map((e) => e.data.channel),
       events.map((e) => e.data.sender.kind),
       events.map((e) => e.data.sender.id),
       events.map((e) => e.data.sequence),
-      events.map((e) => JSON.stringify(messagePayload(e.data))),
+      // One JSON array rather than a jsonb[] literal, which would escape every quote of every text.
+      JSON.stringify(events.map((e) => messagePayload(e.data))),
       events.map((e) => e.globalPosition.toString()),
     ],
   );
