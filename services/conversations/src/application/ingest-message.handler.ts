@@ -67,6 +67,28 @@ interface MessagePlanned {
   data: IngestPlan;
 }
 
+/**
+ * Where an ingested channel message went, without the message itself: the guard written by the
+ * batch path, whose guard and ticket events commit together, so the ticket always holds the message
+ * the receipt names and a repeat only has to read its sequence there. A plan, by contrast, is
+ * written before its ticket event and must be able to complete it; writing the whole message twice
+ * (text, attachments, metadata) for a guard that never needs it was two fifths of every append.
+ */
+export interface IngestReceipt {
+  messageId: string;
+  ticketId: string;
+  customerId: string;
+  rule: ContinuityDecision['rule'];
+}
+
+interface MessageIngested {
+  type: 'MessageIngested';
+  data: IngestReceipt;
+}
+
+/** What a guard stream says: the last plan or receipt recorded on it. */
+type GuardRecord = { plan: IngestPlan } | { receipt: IngestReceipt };
+
 /** The answer of an ingestion; the same for every repeat of the channel message. */
 export interface IngestResult {
   messageId: string;
@@ -185,7 +207,8 @@ const MAX_ROUND = 128;
  *
  * Idempotency: the per-channel-message stream `inbound-<sha256(tenant, channel, channelMessageId)>`
  * is appended with expected revision `no-stream`, so of two concurrent deliveries exactly one claims
- * the message; the other reads the winner's plan and returns its result. The ticket decider is
+ * the message; the other reads the winner's plan (or, from the batch path, its receipt) and returns
+ * its result. The ticket decider is
  * idempotent by message id too, so completing a plan twice appends nothing.
  *
  * Continuity decisions of one customer are serialised (a lock per customer across replicas). An
@@ -243,7 +266,7 @@ export class IngestMessageHandler {
         (error: unknown) => ({ error }),
       ),
     ]);
-    if (prior.plan) return { result: await this.complete(guard, prior.plan), replayed: true };
+    if (prior.record) return { result: await this.complete(guard, prior.record), replayed: true };
     if ('error' in tickets) throw tickets.error;
     const [referenced, thread] = tickets.found;
     const context: CommandContext = {
@@ -272,8 +295,8 @@ export class IngestMessageHandler {
           } catch (error) {
             if (!(error instanceof WrongExpectedVersion)) throw error;
             const winner = await this.readPlan(guard);
-            if (!winner.plan) throw error;
-            return { result: await this.complete(guard, winner.plan), replayed: true };
+            if (!winner.record) throw error;
+            return { result: await this.complete(guard, winner.record), replayed: true };
           }
           try {
             const applied = await this.apply(plan, changesContinuity);
@@ -643,9 +666,16 @@ export class IngestMessageHandler {
           expectedRevision: 'no-stream',
         });
       }
+      const { command, rule, metadata } = p.plan;
+      const receipt: IngestReceipt = {
+        messageId: command.message.messageId,
+        ticketId: command.ticketId,
+        customerId: command.message.customerId,
+        rule,
+      };
       appends.push({
         stream: p.guard,
-        events: [{ type: 'MessagePlanned', data: p.plan, metadata: p.plan.metadata }],
+        events: [{ type: 'MessageIngested', data: receipt, metadata }],
         expectedRevision: 'no-stream',
       });
       tickets.set(p, appends.length);
@@ -838,13 +868,31 @@ export class IngestMessageHandler {
   }
 
   /**
-   * Completes a plan found on the guard stream (a repeat, or a crash between the two appends) and,
-   * when that appended anything, waits for the read model as the original ingestion would have.
+   * Completes what the guard stream recorded (a repeat, or a crash between the two appends of a
+   * plan) and, when that appended anything, waits for the read model as the original ingestion
+   * would have. A receipt's message is in its ticket already: only its sequence is read.
    */
-  private async complete(guard: string, plan: IngestPlan): Promise<IngestResult> {
-    const applied = await this.apply(plan, true);
-    this.remember(guard, applied.result);
-    return applied.result;
+  private async complete(guard: string, record: GuardRecord): Promise<IngestResult> {
+    let result: IngestResult;
+    if ('plan' in record) {
+      result = (await this.apply(record.plan, true)).result;
+    } else {
+      const { receipt } = record;
+      const { state } = await loadStream(
+        this.store,
+        ticketStream(receipt.ticketId),
+        evolveTicket,
+        initialTicketState(),
+        this.cache,
+      );
+      const sequence = state.status === 'none' ? undefined : state.sequences[receipt.messageId];
+      if (sequence === undefined) throw new Error(`message ${receipt.messageId} missing from its ticket`);
+      // The fields in the order of every other answer: a client comparing raw bodies sees no change.
+      const { messageId, ticketId, customerId, rule } = receipt;
+      result = { messageId, ticketId, customerId, sequence, rule };
+    }
+    this.remember(guard, result);
+    return result;
   }
 
   private remember(guard: string, result: IngestResult): void {
@@ -881,15 +929,15 @@ export class IngestMessageHandler {
     };
   }
 
-  private async readPlan(guard: string): Promise<{ plan?: IngestPlan; revision: bigint | 'no-stream' }> {
-    const { state, revision } = await loadStream<IngestPlan | undefined, MessagePlanned>(
+  private async readPlan(guard: string): Promise<{ record?: GuardRecord; revision: bigint | 'no-stream' }> {
+    const { state, revision } = await loadStream<GuardRecord | undefined, MessagePlanned | MessageIngested>(
       this.store,
       guard,
-      // The last plan wins: a plan is replaced only when its ticket could not take the message.
-      (_current, event) => event.data,
+      // The last record wins: a plan is replaced only when its ticket could not take the message.
+      (_current, event) => (event.type === 'MessagePlanned' ? { plan: event.data } : { receipt: event.data }),
       undefined,
     );
-    return { ...(state ? { plan: state } : {}), revision };
+    return { ...(state ? { record: state } : {}), revision };
   }
 
   private senderActor(message: ValidMessage): ActorRef {

@@ -159,6 +159,7 @@ describe('public event mapper', () => {
       'TicketMergedInto',
       'IdentityBound',
       'MessagePlanned',
+      'MessageIngested',
     ])
       expect(toPublicEvents(recorded({ type, data: {} }))).toEqual([]);
   });

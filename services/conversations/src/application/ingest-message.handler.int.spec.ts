@@ -1,0 +1,165 @@
+import crypto from 'node:crypto';
+import { PostgresEventStore, type RecordedEvent, uuidV7 } from '@handoff/event-store';
+import { ProjectionRunner } from '@handoff/messaging';
+import { openReadModelDataSource, poolOf } from '@handoff/platform';
+import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { IncomingMessage } from '../domain/inbound-message';
+import { projectOwnEvent, projectOwnEvents } from '../projections/conversations.projection';
+import { READ_MODEL_ENTITIES } from '../projections/read-model.entities';
+import { READ_MODEL_MIGRATIONS } from '../projections/read-model.migrations';
+import { ConversationsReadModel } from '../projections/read-model.queries';
+import { EVENT_STORE_SCHEMA, READ_MODEL_SCHEMA } from '../projections/read-model.schema';
+import { CustomerIdentities } from './customer-identities';
+import { PostgresCustomerLocks } from './customer-locks.pg';
+import { IngestMessageHandler, type IngestOutcome } from './ingest-message.handler';
+import { CUSTOMER_CATEGORY, inboundStream, TICKET_CATEGORY } from './stream-names';
+import { StreamStateCache } from './stream-runner';
+
+// The ingestion handler on a real PostgreSQL event store and read model: what a process that never
+// saw a channel message (restarted, or another replica) answers when the message is sent again.
+let db: IsolatedDatabase;
+let dataSource: DataSource;
+let store: PostgresEventStore;
+let projection: ProjectionRunner;
+let lockPool: Pool;
+
+const TENANT = 'tenant-ingest';
+const run = crypto.randomBytes(4).toString('hex');
+const request = { correlationId: crypto.randomUUID() };
+
+/** A handler with memory of its own, as a fresh process has, on the shared store and read model. */
+function freshHandler(): IngestMessageHandler {
+  const cache = new StreamStateCache();
+  const clock = { now: () => new Date() };
+  const ids = { next: () => uuidV7() };
+  return new IngestMessageHandler(
+    store,
+    new CustomerIdentities(store, clock, ids, cache),
+    new ConversationsReadModel(dataSource),
+    new PostgresCustomerLocks(lockPool),
+    projection,
+    clock,
+    ids,
+    { maxMessageChars: 2_000 },
+    cache,
+  );
+}
+
+const message = (n: number, visitor: string, extra: Partial<IncomingMessage> = {}): IncomingMessage => ({
+  tenantId: TENANT,
+  channel: 'web_chat',
+  channelMessageId: `${run}-m-${n}`,
+  channelThreadId: `${run}-thread-${visitor}`,
+  sender: {
+    kind: 'customer',
+    identity: { kind: 'chat_visitor_id', value: `${run}-${visitor}`, verified: false },
+  },
+  text: `message ${n}: the parcel with order 4471 has still not arrived`,
+  attachments: [],
+  sentAt: new Date().toISOString(),
+  ...extra,
+});
+
+const lastPosition = async (): Promise<bigint> => (await store.readAll()).at(-1)?.globalPosition ?? 0n;
+
+const guardEvents = (m: IncomingMessage): Promise<RecordedEvent[]> =>
+  store.readStream(inboundStream(m.tenantId, m.channel, m.channelMessageId));
+
+const outcomeOf = (result: { ok: true; outcome: IngestOutcome } | { ok: false; error: unknown }) => {
+  if (!result.ok) throw result.error;
+  return result.outcome;
+};
+
+beforeAll(async () => {
+  db = await createIsolatedDatabase('conversations_ingest');
+  dataSource = await openReadModelDataSource({
+    url: db.url,
+    schema: READ_MODEL_SCHEMA,
+    entities: READ_MODEL_ENTITIES,
+    migrations: READ_MODEL_MIGRATIONS,
+  });
+  store = new PostgresEventStore({ connection: poolOf(dataSource), schema: EVENT_STORE_SCHEMA });
+  await store.init();
+  projection = new ProjectionRunner({
+    name: 'conversations-read-model',
+    store,
+    categories: [CUSTOMER_CATEGORY, TICKET_CATEGORY],
+    pool: poolOf(dataSource),
+    schema: READ_MODEL_SCHEMA,
+    apply: projectOwnEvent,
+    applyBatch: projectOwnEvents,
+  });
+  await projection.init();
+  await projection.start();
+  lockPool = testPool(db.url, { max: 4 });
+});
+
+afterAll(async () => {
+  await projection?.stop();
+  await store?.close();
+  await lockPool?.end();
+  await dataSource?.destroy();
+  await db?.drop();
+});
+
+describe('IngestMessageHandler (real PostgreSQL)', () => {
+  it('answers a re-send of a batch-ingested message from its receipt in a process that never saw it, appending nothing', async () => {
+    const first = freshHandler();
+    const sent = [message(1, 'ana'), message(2, 'ben'), message(3, 'ana')];
+    const results = (
+      await first.ingestMany(
+        sent.map((input) => ({ input, request })),
+        { awaitProjection: true, keepOrder: true },
+      )
+    ).map(outcomeOf);
+    expect(results.map((r) => r.replayed)).toEqual([false, false, false]);
+    expect(results[2]?.result).toMatchObject({ ticketId: results[0]?.result.ticketId, sequence: 2 });
+
+    // The batch path's guard is a receipt: where the message went, not a second copy of it.
+    const [guard, ...more] = await guardEvents(sent[2]!);
+    expect(more).toEqual([]);
+    expect(guard?.type).toBe('MessageIngested');
+    expect(guard?.data).toEqual({
+      messageId: results[2]?.result.messageId,
+      ticketId: results[2]?.result.ticketId,
+      customerId: results[2]?.result.customerId,
+      rule: results[2]?.result.rule,
+    });
+
+    const before = await lastPosition();
+    const second = freshHandler();
+    // One by one and in a batch, with a text a retry changed: the first answer, marked replayed.
+    const again = await second.ingest({ ...sent[2]!, text: 'edited by a retry' }, request, {
+      awaitProjection: true,
+    });
+    expect(again).toEqual({ result: results[2]?.result, replayed: true });
+    // Byte for byte: a REST client may compare the answers of a request and its retry as text.
+    expect(JSON.stringify(again.result)).toBe(JSON.stringify(results[2]?.result));
+    const batch = (
+      await freshHandler().ingestMany(
+        sent.map((input) => ({ input, request })),
+        { awaitProjection: true, keepOrder: true },
+      )
+    ).map(outcomeOf);
+    expect(batch).toEqual(results.map(({ result }) => ({ result, replayed: true })));
+    expect(await lastPosition()).toBe(before);
+  });
+
+  it('answers a re-send of a message ingested one by one (a plan on its guard) the same way', async () => {
+    const first = freshHandler();
+    const opened = await first.ingest(message(10, 'cleo'), request, { awaitProjection: true });
+    // A ticket reference takes the one-by-one path, whose guard holds the plan it completes.
+    const referenced = message(11, 'cleo', { ticketId: opened.result.ticketId });
+    const original = await first.ingest(referenced, request, { awaitProjection: true });
+    expect(original.result).toMatchObject({ ticketId: opened.result.ticketId, sequence: 2 });
+    const [guard] = await guardEvents(referenced);
+    expect(guard?.type).toBe('MessagePlanned');
+
+    const before = await lastPosition();
+    const again = await freshHandler().ingest(referenced, request, { awaitProjection: true });
+    expect(again).toEqual({ result: original.result, replayed: true });
+    expect(await lastPosition()).toBe(before);
+  });
+});
