@@ -14,7 +14,7 @@ import {
 /** Messages of the cold phase: each side's first messages, while its code is still compiling. */
 const WARM_UP = 2_400;
 /** Messages of the measured, steady-state phase, after the warm-up. */
-const MESSAGES = 4_800;
+const MESSAGES = 14_400;
 /** Messages per customer in each set: its first message opens a ticket, the others follow it. */
 const PER_CUSTOMER = 6;
 const CONCURRENT_PARTITIONS = 6;
