@@ -71,8 +71,9 @@ interface MessagePlanned {
  * Where an ingested channel message went, without the message itself: the guard written by the
  * batch path, whose guard and ticket events commit together, so the ticket always holds the message
  * the receipt names and a repeat only has to read its sequence there. A plan, by contrast, is
- * written before its ticket event and must be able to complete it; writing the whole message twice
- * (text, attachments, metadata) for a guard that never needs it was two fifths of every append.
+ * written before its ticket event and must be able to complete it, so it repeats the whole message
+ * (text, attachments, metadata): the largest event of a steady-state append, for a guard of the
+ * batch path that never needs it.
  */
 export interface IngestReceipt {
   messageId: string;
@@ -208,8 +209,8 @@ const MAX_ROUND = 128;
  * Idempotency: the per-channel-message stream `inbound-<sha256(tenant, channel, channelMessageId)>`
  * is appended with expected revision `no-stream`, so of two concurrent deliveries exactly one claims
  * the message; the other reads the winner's plan (or, from the batch path, its receipt) and returns
- * its result. The ticket decider is
- * idempotent by message id too, so completing a plan twice appends nothing.
+ * its result. The ticket decider is idempotent by message id too, so completing a plan twice appends
+ * nothing.
  *
  * Continuity decisions of one customer are serialised (a lock per customer across replicas). An
  * ingestion that changed what continuity reads (opened or reopened a ticket, moved a thread, chose
