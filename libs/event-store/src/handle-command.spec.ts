@@ -55,6 +55,7 @@ describe('handleCommand', () => {
       events: [{ type: 'OwnerAssigned', data: { owner: 'a1' } }],
       nextExpectedRevision: 0n,
       state: { status: 'owned', owner: 'a1' },
+      position: (await store.readStream('ownership-t1'))[0]?.globalPosition,
     });
     const second = await handleCommand(store, 'ownership-t1', ownership, assign('a2'), { metadata });
     expect(second.nextExpectedRevision).toBe(1n);
@@ -163,6 +164,7 @@ describe('handleCommand', () => {
         events: [{ type: 'OwnerAssigned', data: { owner: 'a2' } }],
         nextExpectedRevision: 1n,
         state: { status: 'owned', owner: 'a2' },
+        position: (await store.readStream('ownership-k1'))[1]?.globalPosition,
       });
     });
 
@@ -202,5 +204,34 @@ describe('handleCommand', () => {
       expect(result.nextExpectedRevision).toBe(2n);
       expect(result.state).toEqual({ status: 'owned', owner: 'a0' });
     });
+  });
+
+  it('reads the state through `load` when given one, and decides again on what it returns after a conflict', async () => {
+    const store = new InMemoryEventStore();
+    await store.append('ownership-l1', [{ type: 'OwnerAssigned', data: { owner: 'a0' }, metadata }], {
+      expectedRevision: 'no-stream',
+    });
+    // A loader that knows the stream only up to revision 0 at first (as a stale cache would be),
+    // while the stream holds a second event: the append at revision 0 conflicts, and the next load
+    // is the whole stream.
+    await store.append('ownership-l1', [{ type: 'OwnerAssigned', data: { owner: 'a1' }, metadata }], {
+      expectedRevision: 0n,
+    });
+    const loads: (bigint | 'no-stream')[] = [];
+    const load = async () => {
+      const events = await store.readStream('ownership-l1');
+      const known = loads.length === 0 ? events.slice(0, 1) : events;
+      const state = known.reduce(
+        (current, e) => ownership.evolve(current, { type: e.type, data: e.data } as OwnershipEvent),
+        ownership.initialState(),
+      );
+      const revision: bigint | 'no-stream' = known.at(-1)?.revision ?? 'no-stream';
+      loads.push(revision);
+      return { state, revision };
+    };
+    const result = await handleCommand(store, 'ownership-l1', ownership, assign('a2'), { metadata, load });
+    expect(loads).toEqual([0n, 1n]);
+    expect(result.nextExpectedRevision).toBe(2n);
+    expect(result.position).toBe((await store.readStream('ownership-l1'))[2]?.globalPosition);
   });
 });

@@ -33,6 +33,12 @@ export interface HandleCommandOptions<State = unknown> {
    * last word.
    */
   known?: KnownState<State>;
+  /**
+   * How the stream's current state is read; default: every event of the stream, folded from the
+   * initial state. A caller that keeps folded states (a cache by stream) reads only the events after
+   * the revision it holds.
+   */
+  load?: () => Promise<KnownState<State>>;
 }
 
 export interface HandleCommandResult<Event, State = unknown> {
@@ -42,6 +48,8 @@ export interface HandleCommandResult<Event, State = unknown> {
   nextExpectedRevision: bigint | 'no-stream';
   /** The stream's state after the command (the events appended folded in). */
   state: State;
+  /** Global position of the last event appended; absent when nothing was. */
+  position?: bigint;
 }
 
 /**
@@ -62,8 +70,9 @@ export async function handleCommand<Command, State, Event extends DecidedEvent>(
     if (appended) return appended;
   }
   const maxRetries = options.maxRetries ?? 3;
+  const read = options.load ?? (() => load(store, stream, decider));
   for (let attempt = 0; ; attempt += 1) {
-    const { state, revision } = await load(store, stream, decider);
+    const { state, revision } = await read();
     const events = decider.decide(command, state);
     if (events.length === 0) return { events, nextExpectedRevision: revision, state };
     try {
@@ -116,6 +125,7 @@ async function append<Command, State, Event extends DecidedEvent>(
     events,
     nextExpectedRevision: result.nextExpectedRevision,
     state: events.reduce(decider.evolve, before.state),
+    position: result.position,
   };
 }
 
@@ -123,7 +133,7 @@ async function load<Command, State, Event extends DecidedEvent>(
   store: EventStore,
   stream: string,
   decider: Decider<Command, State, Event>,
-): Promise<{ state: State; revision: bigint | 'no-stream' }> {
+): Promise<KnownState<State>> {
   try {
     const recorded = await store.readStream(stream);
     const state = recorded.reduce(

@@ -667,16 +667,9 @@ export class IngestMessageHandler {
           expectedRevision: 'no-stream',
         });
       }
-      const { command, rule, metadata } = p.plan;
-      const receipt: IngestReceipt = {
-        messageId: command.message.messageId,
-        ticketId: command.ticketId,
-        customerId: command.message.customerId,
-        rule,
-      };
       appends.push({
         stream: p.guard,
-        events: [{ type: 'MessageIngested', data: receipt, metadata }],
+        events: [{ type: 'MessageIngested', data: receiptOf(p.plan), metadata: p.plan.metadata }],
         expectedRevision: 'no-stream',
       });
       tickets.set(p, appends.length);
@@ -706,7 +699,7 @@ export class IngestMessageHandler {
       const ticket = written[tickets.get(p)!]!;
       const after = p.ticketEvents.reduce(evolveTicket, p.ticketBefore.state);
       this.cache.set(ticketStream(p.plan.command.ticketId), after, ticket.nextExpectedRevision);
-      const result = resultOf(p.plan, after);
+      const result = resultOf(receiptOf(p.plan), after);
       this.remember(p.guard, result);
       results.set(p.index, { ok: true, outcome: { result, replayed: false } });
     }
@@ -886,11 +879,7 @@ export class IngestMessageHandler {
         initialTicketState(),
         this.cache,
       );
-      const sequence = state.status === 'none' ? undefined : state.sequences[receipt.messageId];
-      if (sequence === undefined) throw new Error(`message ${receipt.messageId} missing from its ticket`);
-      // The fields in the order of every other answer: a client comparing raw bodies sees no change.
-      const { messageId, ticketId, customerId, rule } = receipt;
-      result = { messageId, ticketId, customerId, sequence, rule };
+      result = resultOf(receipt, state);
     }
     this.remember(guard, result);
     return result;
@@ -924,7 +913,7 @@ export class IngestMessageHandler {
         executed.events.some((e) => e.type === 'TicketOpened' || e.type === 'TicketReopened'));
     if (wait) await this.barrier.waitFor(position);
     return {
-      result: resultOf(plan, executed.state),
+      result: resultOf(receiptOf(plan), executed.state),
       ...(position === undefined ? {} : { position }),
       projected: wait,
     };
@@ -946,18 +935,27 @@ export class IngestMessageHandler {
   }
 }
 
-/** What an ingestion answers: where its plan's message landed in the ticket `state` it left. */
-function resultOf(plan: IngestPlan, state: TicketState): IngestResult {
-  const { command } = plan;
-  const sequence = state.status === 'none' ? undefined : state.sequences[command.message.messageId];
-  if (sequence === undefined) throw new Error(`message ${command.message.messageId} missing from its ticket`);
+/** Where a plan's message goes: what the batch path records on the guard. */
+function receiptOf(plan: IngestPlan): IngestReceipt {
+  const { command, rule } = plan;
   return {
     messageId: command.message.messageId,
     ticketId: command.ticketId,
     customerId: command.message.customerId,
-    sequence,
-    rule: plan.rule,
+    rule,
   };
+}
+
+/**
+ * What an ingestion answers: where the message landed in the ticket `state` it left. One shape for
+ * every path (the fields in one order too: a client may compare a request's and its retry's bodies
+ * as text).
+ */
+function resultOf(receipt: IngestReceipt, state: TicketState): IngestResult {
+  const { messageId, ticketId, customerId, rule } = receipt;
+  const sequence = state.status === 'none' ? undefined : state.sequences[messageId];
+  if (sequence === undefined) throw new Error(`message ${messageId} missing from its ticket`);
+  return { messageId, ticketId, customerId, sequence, rule };
 }
 
 /** The id a message's sender goes by: its own id, else its identity's value, else its kind. */

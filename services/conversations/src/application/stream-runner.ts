@@ -1,18 +1,15 @@
 import {
+  type Decider,
   type EventMetadata,
   type EventStore,
+  handleCommand,
+  type HandleCommandResult,
+  type KnownState,
   type MultiStreamEventStore,
   type StreamRead,
   StreamNotFound,
   WrongExpectedVersion,
 } from '@handoff/event-store';
-
-/** A pure decider over events of `{ type, data }` (STYLE.md): plain functions, no `this`. */
-export interface StreamDecider<C, S, E extends { type: string; data: unknown }> {
-  decide: (command: C, state: S) => E[];
-  evolve: (state: S, event: E) => S;
-  initialState: () => S;
-}
 
 /**
  * Folded states by stream name, so a long ticket is not re-read from its first event on every
@@ -45,11 +42,6 @@ export class StreamStateCache {
   }
 }
 
-export interface Loaded<S> {
-  state: S;
-  revision: bigint | 'no-stream';
-}
-
 /** Folds a stream into its state; a missing stream is the initial state at `no-stream`. */
 export async function loadStream<S, E extends { type: string; data: unknown }>(
   store: EventStore,
@@ -57,7 +49,7 @@ export async function loadStream<S, E extends { type: string; data: unknown }>(
   evolve: (state: S, event: E) => S,
   initial: S,
   cache?: StreamStateCache,
-): Promise<Loaded<S>> {
+): Promise<KnownState<S>> {
   try {
     const cached = cache?.get<S>(stream);
     const recorded = await store.readStream(
@@ -121,114 +113,63 @@ export async function loadStreams<S, E extends { type: string; data: unknown }>(
   return loaded;
 }
 
-export interface Executed<S, E> {
-  events: E[];
-  /** The state after the command (events applied). */
-  state: S;
-  /** Global position of the last appended event; undefined when nothing was appended. */
-  position?: bigint;
-}
+/** What a command did: its events, the state after them and the position of the last one appended. */
+export type Executed<S, E> = HandleCommandResult<E, S>;
 
 /**
- * Load → decide → append at the revision read, repeating the cycle on a version conflict (another
- * writer got in between). With a cached state of the stream the first append is tried on that state
- * directly, saving the read when no other writer appended since (the common case of one replica).
- * Unlike `handleCommand` it reads a cached stream from its cached revision on, and hands back the
- * position of the events appended, which the caller waits for in the read model.
+ * `handleCommand` with this service's state cache: a cached state of the stream is decided on
+ * first, without a read (the common case of one replica); a read fetches only the events after the
+ * cached revision; the state after the command is cached. The result carries the position of the
+ * events appended, which the caller waits for in the read model.
  */
 export async function execute<C, S, E extends { type: string; data: unknown }>(
   store: EventStore,
   stream: string,
-  decider: StreamDecider<C, S, E>,
+  decider: Decider<C, S, E>,
   command: C,
   metadata: EventMetadata,
   cache?: StreamStateCache,
-  maxRetries = 5,
 ): Promise<Executed<S, E>> {
-  const cached = cache?.get<S>(stream);
-  if (cached) {
-    const done = await executeOnKnown(store, stream, decider, command, cached, metadata, cache);
-    if (done) return done;
-  }
-  for (let attempt = 0; ; attempt++) {
-    const known = await loadStream(store, stream, decider.evolve, decider.initialState(), cache);
-    const events = decider.decide(command, known.state);
-    if (events.length === 0) return { events, state: known.state };
-    try {
-      return await appendDecided(store, stream, decider, events, known, metadata, cache);
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersion) || attempt >= maxRetries) throw error;
-    }
-  }
+  return run(store, stream, decider, command, metadata, cache, cache?.get<S>(stream));
 }
 
 /**
  * {@link execute} for a stream expected to be new (its id was just generated): decides on the
  * initial state and appends with `no-stream`, saving the read. When the stream exists after all (a
- * repeated plan), it falls back to {@link execute}, which reads it and decides again.
+ * repeated plan), the stream is read and the command decided again.
  */
 export async function executeOnNewStream<C, S, E extends { type: string; data: unknown }>(
   store: EventStore,
   stream: string,
-  decider: StreamDecider<C, S, E>,
+  decider: Decider<C, S, E>,
   command: C,
   metadata: EventMetadata,
   cache?: StreamStateCache,
 ): Promise<Executed<S, E>> {
-  const initial = { state: decider.initialState(), revision: 'no-stream' as const };
-  return (
-    (await executeOnKnown(store, stream, decider, command, initial, metadata, cache)) ??
-    execute(store, stream, decider, command, metadata, cache)
-  );
+  return run(store, stream, decider, command, metadata, cache, {
+    state: decider.initialState(),
+    revision: 'no-stream',
+  });
 }
 
-/**
- * Decides on a state held in memory and appends at its revision, without reading the stream.
- * Undefined when the stream must be read after all: the append found the stream moved, or the
- * decision on a possibly stale state was a refusal or a no-op (neither is trusted without a read).
- */
-async function executeOnKnown<C, S, E extends { type: string; data: unknown }>(
+async function run<C, S, E extends { type: string; data: unknown }>(
   store: EventStore,
   stream: string,
-  decider: StreamDecider<C, S, E>,
+  decider: Decider<C, S, E>,
   command: C,
-  known: { state: S; revision: bigint | 'no-stream' },
   metadata: EventMetadata,
   cache: StreamStateCache | undefined,
-): Promise<Executed<S, E> | undefined> {
-  let events: E[];
-  try {
-    events = decider.decide(command, known.state);
-  } catch {
-    return undefined;
-  }
-  if (events.length === 0) return undefined;
-  try {
-    return await appendDecided(store, stream, decider, events, known, metadata, cache);
-  } catch (error) {
-    if (error instanceof WrongExpectedVersion) return undefined;
-    throw error;
-  }
-}
-
-/** Appends decided events at the revision their state was folded up to, and caches the result. */
-async function appendDecided<C, S, E extends { type: string; data: unknown }>(
-  store: EventStore,
-  stream: string,
-  decider: StreamDecider<C, S, E>,
-  events: E[],
-  before: { state: S; revision: bigint | 'no-stream' },
-  metadata: EventMetadata,
-  cache: StreamStateCache | undefined,
+  known: KnownState<S> | undefined,
 ): Promise<Executed<S, E>> {
-  const after = events.reduce(decider.evolve, before.state);
-  const result = await store.append(
-    stream,
-    events.map((e) => ({ type: e.type, data: e.data, metadata })),
-    { expectedRevision: before.revision },
-  );
-  cache?.set(stream, after, result.nextExpectedRevision);
-  return { events, state: after, position: result.position };
+  const result = await handleCommand(store, stream, decider, command, {
+    metadata,
+    maxRetries: 5,
+    ...(known ? { known } : {}),
+    load: () => loadStream(store, stream, decider.evolve, decider.initialState(), cache),
+  });
+  if (result.events.length > 0 && result.nextExpectedRevision !== 'no-stream')
+    cache?.set(stream, result.state, result.nextExpectedRevision);
+  return result;
 }
 
 /**
