@@ -48,7 +48,11 @@ export { assertStreamName, categoryOf } from './stream-name';
 export { uuidV7, isUuid } from './uuid-v7';
 export { UpcasterRegistry, type Upcaster } from './upcasters';
 export { InMemoryEventStore, type InMemoryEventStoreOptions } from './in-memory-event-store.adapter';
-export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.adapter';
+export {
+  PostgresEventStore,
+  type PostgresAppendOptions,
+  type PostgresEventStoreOptions,
+} from './postgres-event-store.adapter';
 export {
   handleCommand,
   type DecidedEvent,

@@ -14,7 +14,7 @@ import {
   recordSubscription,
   type ContractStoreOptions,
 } from './event-store.contract';
-import type { NewEvent } from './event-store.port';
+import type { NewEvent, RecordedEvent } from './event-store.port';
 import { computeEventHash, GENESIS_HASH } from './hash-chain';
 import { PostgresEventStore } from './postgres-event-store.adapter';
 import { UpcasterRegistry } from './upcasters';
@@ -462,6 +462,111 @@ describe('PostgreSQL adapter', () => {
       } finally {
         await unreachable.close();
       }
+    });
+  });
+
+  describe('multi-stream: work inside the append transaction (withinTransaction)', () => {
+    /** A table the work writes into, and what it holds. */
+    async function sideTable(schema: string) {
+      await pool.query(`CREATE TABLE "${schema}".side (event_id uuid PRIMARY KEY, position bigint NOT NULL)`);
+      return async () =>
+        (
+          await pool.query<{ event_id: string; position: string }>(
+            `SELECT event_id, position::text AS position FROM "${schema}".side ORDER BY position`,
+          )
+        ).rows;
+    }
+    const write =
+      (schema: string, seen: RecordedEvent[][]) =>
+      async (recorded: readonly RecordedEvent[], client: PoolClient): Promise<void> => {
+        seen.push([...recorded]);
+        await client.query(`INSERT INTO "${schema}".side SELECT * FROM unnest($1::uuid[], $2::bigint[])`, [
+          recorded.map((e) => e.eventId),
+          recorded.map((e) => e.globalPosition.toString()),
+        ]);
+      };
+
+    it('hands over the events as recorded and commits what it writes with them, on known and on locked heads', async () => {
+      const { store, schema } = await makePostgresStore();
+      const side = await sideTable(schema);
+      const seen: RecordedEvent[][] = [];
+      // New streams: the heads are known without a read (one statement inside BEGIN/COMMIT).
+      await store.appendToStreams(
+        [
+          { stream: 'ticket-a', events: [event('A0'), event('A1')], expectedRevision: 'no-stream' },
+          { stream: 'ticket-b', events: [event('B0')], expectedRevision: 'no-stream' },
+        ],
+        { withinTransaction: write(schema, seen) },
+      );
+      // Another instance has no cached heads: it takes the locked path.
+      const other = new PostgresEventStore({ connection: pool, schema });
+      stores.push(other);
+      const [a] = await other.appendToStreams(
+        [{ stream: 'ticket-a', events: [event('A2')], expectedRevision: 1n }],
+        { withinTransaction: write(schema, seen) },
+      );
+      expect(a).toMatchObject({ nextExpectedRevision: 2n });
+
+      const stored = await store.readAll();
+      // What the work was handed is what a reader gets back, field for field.
+      expect(seen.flat()).toEqual(stored);
+      expect(seen.map((batch) => batch.map((e) => e.type))).toEqual([['A0', 'A1', 'B0'], ['A2']]);
+      expect(await side()).toEqual(
+        stored.map((e) => ({ event_id: e.eventId, position: e.globalPosition.toString() })),
+      );
+    });
+
+    it('writes nothing when the work fails, rethrows its error as it is, and leaves the heads as they were', async () => {
+      const { store, schema } = await makePostgresStore();
+      const side = await sideTable(schema);
+      await store.append('ticket-kept', [event('K0')], { expectedRevision: 'no-stream' });
+      const refusal = new Error('read model refused the rows');
+      const failing = async (recorded: readonly RecordedEvent[], client: PoolClient) => {
+        await write(schema, [])(recorded, client);
+        throw refusal;
+      };
+      for (const fresh of [true, false]) {
+        // Known heads (a new stream and a cached one), then the locked path (a store without cache).
+        const writer = fresh ? store : new PostgresEventStore({ connection: pool, schema });
+        if (!fresh) stores.push(writer);
+        await expect(
+          writer.appendToStreams(
+            [
+              { stream: 'ticket-new', events: [event('N0')], expectedRevision: 'no-stream' },
+              { stream: 'ticket-kept', events: [event('K1')], expectedRevision: 0n },
+            ],
+            { withinTransaction: failing },
+          ),
+        ).rejects.toBe(refusal);
+      }
+      expect(await side()).toEqual([]);
+      expect((await store.readAll()).map((e) => e.type)).toEqual(['K0']);
+      await expect(store.readStream('ticket-new')).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
+      // The heads were not moved by the rolled-back calls: the same expectations still hold.
+      await store.appendToStreams(
+        [
+          { stream: 'ticket-new', events: [event('N0')], expectedRevision: 'no-stream' },
+          { stream: 'ticket-kept', events: [event('K1')], expectedRevision: 0n },
+        ],
+        { withinTransaction: write(schema, []) },
+      );
+      expect(await store.verifyStream('ticket-kept')).toMatchObject({ ok: true, events: 2 });
+      expect(await side()).toHaveLength(2);
+    });
+
+    it('is not called when an expectation fails', async () => {
+      const { store } = await makePostgresStore();
+      await store.append('ticket-taken', [event('T0')], { expectedRevision: 'no-stream' });
+      let calls = 0;
+      await expect(
+        store.appendToStreams(
+          [{ stream: 'ticket-taken', events: [event('T1')], expectedRevision: 'no-stream' }],
+          {
+            withinTransaction: () => Promise.resolve(void (calls += 1)),
+          },
+        ),
+      ).rejects.toBeInstanceOf(WrongExpectedVersion);
+      expect(calls).toBe(0);
     });
   });
 

@@ -85,11 +85,28 @@ interface StreamHead {
 /** The head of a stream without events. */
 const NO_STREAM_HEAD: StreamHead = Object.freeze({ revision: -1n, hash: GENESIS_HASH, deleted: false });
 
-/** What the multi-stream append statement answers: `ok`, and the last position of each stream. */
+/** What the multi-stream append statement answers: `ok`, and each event's place in the log. */
 interface MultiAppendRow {
   ok: boolean;
   stream_name: string | null;
+  event_id: string | null;
   position: string | null;
+  recorded_at_ms: number | null;
+}
+
+/**
+ * Options of {@link PostgresEventStore.appendToStreams}, the PostgreSQL adapter's own.
+ */
+export interface PostgresAppendOptions {
+  /**
+   * Runs inside the append's transaction, after every event is written and before they commit, with
+   * the events as recorded (global positions included) and the transaction's client: rows written
+   * there (a read model of the appended events, say) commit with the events or not at all. When it
+   * throws, nothing of the append is written and the error is rethrown as it is. It must not
+   * commit, roll back or release the client, and it holds the appended streams' rows locked while it
+   * runs: keep it short.
+   */
+  withinTransaction?: (recorded: readonly RecordedEvent[], client: PoolClient) => Promise<void>;
 }
 
 /** One stream's part of a multi-stream append, chained on the head it expects to find. */
@@ -138,14 +155,61 @@ function withPositions(
   planned: readonly PlannedAppend[],
   rows: readonly { stream_name: string | null; position: string | null }[],
 ): (PlannedAppend & { result: AppendResult })[] {
-  const positions = new Map(rows.map((row) => [row.stream_name, row.position]));
+  // The rows are the events; a stream's position is that of its last event.
+  const positions = new Map<string | null, bigint>();
+  for (const row of rows) {
+    if (row.position === null) continue;
+    const position = BigInt(row.position);
+    const before = positions.get(row.stream_name);
+    if (before === undefined || position > before) positions.set(row.stream_name, position);
+  }
   return planned.map((plan) => {
     const position = positions.get(plan.request.stream);
-    if (position === undefined || position === null) {
+    if (position === undefined) {
       throw new StoreFailure(`the multi-stream append returned no position for "${plan.request.stream}"`);
     }
-    return { ...plan, result: { nextExpectedRevision: plan.last.revision, position: BigInt(position) } };
+    return { ...plan, result: { nextExpectedRevision: plan.last.revision, position } };
   });
+}
+
+/** Runs the caller's work of an append's transaction; its failure is told apart from the store's own. */
+async function runHook(
+  within: NonNullable<PostgresAppendOptions['withinTransaction']>,
+  recorded: readonly RecordedEvent[],
+  client: PoolClient,
+  failed: (error: unknown) => void,
+): Promise<void> {
+  try {
+    await within(recorded, client);
+  } catch (error) {
+    failed(error);
+    throw error;
+  }
+}
+
+/** The events of a multi-stream append as recorded, in the order written, from the statement's rows. */
+function recordedOf(planned: readonly PlannedAppend[], rows: readonly MultiAppendRow[]): RecordedEvent[] {
+  const byId = new Map(rows.map((row) => [row.event_id, row]));
+  return planned.flatMap((plan) =>
+    plan.chained.map((event): RecordedEvent => {
+      const row = byId.get(event.eventId);
+      if (!row?.position || row.recorded_at_ms === null)
+        throw new StoreFailure(`the multi-stream append returned no position for event ${event.eventId}`);
+      return {
+        eventId: event.eventId,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        data: event.data,
+        metadata: event.metadata,
+        streamName: event.streamName,
+        revision: event.revision,
+        globalPosition: BigInt(row.position),
+        recordedAt: new Date(row.recorded_at_ms),
+        prevHash: event.prevHash,
+        hash: event.hash,
+      };
+    }),
+  );
 }
 
 type AppendOutcome =
@@ -346,21 +410,27 @@ export class PostgresEventStore implements MultiStreamEventStore {
     }
   }
 
-  async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+  async appendToStreams(
+    appends: readonly StreamAppend[],
+    options: PostgresAppendOptions = {},
+  ): Promise<AppendResult[]> {
     const requests = prepareStreamAppends(appends, {
       maxEventBytes: this.maxEventBytes,
       upcasters: this.upcasters,
     });
     if (requests.length === 0) return [];
+    const within = options.withinTransaction;
     const known = this.planOnKnownHeads(requests);
     if (known) {
-      const written = await this.tryAppendOnKnownHeads(known);
+      const written = within
+        ? await this.tryAppendOnKnownHeadsWithin(known, within)
+        : await this.tryAppendOnKnownHeads(known);
       if (written) return this.appendedToStreams(written);
       // A cached head was stale, or a stream expected to be new exists: decide on the stored heads.
       for (const request of requests) this.heads.delete(request.stream);
     }
     for (let attempt = 0; ; attempt += 1) {
-      const written = await this.tryAppendToStreams(requests);
+      const written = await this.tryAppendToStreams(requests, within);
       if (written) return this.appendedToStreams(written);
       // A stream that had no row when the heads were locked was created by another writer since:
       // nothing was written, and the next attempt locks its head and checks against it.
@@ -741,12 +811,11 @@ export class PostgresEventStore implements MultiStreamEventStore {
                                      prev_hash, hash, ord)
           WHERE (SELECT ok FROM checked)
           ORDER BY b.ord
-         RETURNING stream_name, global_position
+         RETURNING stream_name, event_id, global_position, recorded_at
        )
-       SELECT checked.ok, i.stream_name, i.position
-         FROM checked
-         LEFT JOIN (SELECT stream_name, max(global_position)::text AS position FROM ins GROUP BY stream_name) i
-           ON true`,
+       SELECT checked.ok, i.stream_name, i.event_id::text AS event_id, i.global_position::text AS position,
+              (extract(epoch from i.recorded_at) * 1000)::float8 AS recorded_at_ms
+         FROM checked LEFT JOIN ins i ON true`,
       values: [
         ...appendStreamsValues(planned),
         planned.map((plan) => plan.head.revision.toString()),
@@ -787,6 +856,46 @@ export class PostgresEventStore implements MultiStreamEventStore {
   }
 
   /**
+   * {@link tryAppendOnKnownHeads} with work in the append's transaction: BEGIN, the same statement,
+   * the work, COMMIT (three round trips more than the statement alone).
+   */
+  private async tryAppendOnKnownHeadsWithin(
+    planned: readonly PlannedAppend[],
+    within: NonNullable<PostgresAppendOptions['withinTransaction']>,
+  ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
+    const client = await this.connect();
+    let hookFailure: { error: unknown } | undefined;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<MultiAppendRow>(
+        this.multiAppendStatement(planned, 'lock-and-check'),
+      );
+      if (!rows[0]?.ok) {
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+      const written = withPositions(planned, rows);
+      await runHook(within, recordedOf(planned, rows), client, (error) => (hookFailure = { error }));
+      await client.query('COMMIT');
+      return written;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (hookFailure) throw hookFailure.error;
+      // As in tryAppendOnKnownHeads: the locked path finds out what the statement ran into.
+      if (
+        isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
+        isUniqueViolation(error, STREAM_REVISION_CONSTRAINT) ||
+        isUniqueViolation(error, EVENT_ID_CONSTRAINT)
+      ) {
+        return undefined;
+      }
+      throw translate(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
    * One attempt at a multi-stream append, on one connection in four round trips whatever the number
    * of streams: BEGIN; lock the rows of the streams that exist (in name order, the order every
    * multi-stream append locks in) and check every expectation against them; write every head and
@@ -797,8 +906,10 @@ export class PostgresEventStore implements MultiStreamEventStore {
    */
   private async tryAppendToStreams(
     requests: readonly AppendRequest[],
+    within?: PostgresAppendOptions['withinTransaction'],
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
+    let hookFailure: { error: unknown } | undefined;
     try {
       await client.query('BEGIN');
       const { rows: locked } = await client.query<{
@@ -834,10 +945,14 @@ export class PostgresEventStore implements MultiStreamEventStore {
       const { rows } = await client.query<MultiAppendRow>(
         this.multiAppendStatement(planned, 'locked-already'),
       );
+      const written = withPositions(planned, rows);
+      if (within)
+        await runHook(within, recordedOf(planned, rows), client, (error) => (hookFailure = { error }));
       await client.query('COMMIT');
-      return withPositions(planned, rows);
+      return written;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (hookFailure) throw hookFailure.error;
       // Which of the two rows of the other writer's new stream the statement ran into first is up
       // to PostgreSQL; the rows of the streams this call locked cannot conflict.
       if (
