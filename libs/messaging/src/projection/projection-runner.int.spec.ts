@@ -1,7 +1,7 @@
 import { type Pool, type PoolClient } from 'pg';
 import { PostgresEventStore, type RecordedEvent } from '@handoff/event-store';
 import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
-import { ProjectionRunner } from './projection-runner';
+import { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner';
 
 let database: IsolatedDatabase;
 let pool: Pool;
@@ -53,7 +53,7 @@ const append = (stream: string, n: number) =>
     { expectedRevision: 'any' },
   );
 
-const runner = (name: string, apply = increment) =>
+const runner = (name: string, apply = increment, extra: Partial<ProjectionRunnerOptions> = {}) =>
   new ProjectionRunner({
     name,
     store,
@@ -62,6 +62,7 @@ const runner = (name: string, apply = increment) =>
     schema: 'read_model',
     apply,
     backoff: { initialMs: 20, maxMs: 100 },
+    ...extra,
   });
 
 describe('ProjectionRunner', () => {
@@ -133,6 +134,47 @@ describe('ProjectionRunner', () => {
     expect(new Set(transactions).size).toBe(1);
     expect(await count(pool, 'counter-grouped')).toBe(3);
     await grouped.stop();
+  });
+
+  it('skips what `skip` says is written already, yet moves the checkpoint over it and releases its waiters', async () => {
+    const asked = new Map<string, number>();
+    const writtenAlready = new Set<bigint>();
+    const skipping = runner(
+      'skipping',
+      async (event, tx) => {
+        if (event.streamName === 'counter-skipped') await increment(event, tx);
+      },
+      {
+        skip: (event) => {
+          asked.set(event.eventId, (asked.get(event.eventId) ?? 0) + 1);
+          return writtenAlready.delete(event.globalPosition);
+        },
+      },
+    );
+    await skipping.init();
+    // Appended before the runner starts, their rows "written" by the appender: all skipped.
+    const first = await append('counter-skipped', 3);
+    for (const event of await store.readStream('counter-skipped')) writtenAlready.add(event.globalPosition);
+    await skipping.start();
+    await skipping.waitFor(first.position);
+    expect(await count(pool, 'counter-skipped')).toBeUndefined();
+    expect(writtenAlready.size).toBe(0);
+    const checkpoint = async () =>
+      (
+        await pool.query<{ position: string }>(
+          `SELECT position::text AS position FROM read_model.projection_checkpoints WHERE name = 'skipping'`,
+        )
+      ).rows[0]?.position;
+    expect(await checkpoint()).toBe(first.position.toString());
+    // Not written by anyone else: applied as usual.
+    const second = await append('counter-skipped', 2);
+    await skipping.waitFor(second.position);
+    expect(await count(pool, 'counter-skipped')).toBe(2);
+    expect(await checkpoint()).toBe(second.position.toString());
+    // Asked once per event of the stream.
+    const ids = (await store.readStream('counter-skipped')).map((e) => e.eventId);
+    expect(ids.map((id) => asked.get(id))).toEqual([1, 1, 1, 1, 1]);
+    await skipping.stop();
   });
 
   it('waitFor rejects with the projection name when the position never arrives', async () => {

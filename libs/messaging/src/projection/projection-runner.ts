@@ -23,6 +23,13 @@ export interface ProjectionRunnerOptions {
   apply: ProjectEvent;
   /** When set, used instead of `apply`: each transaction's events in one call. */
   applyBatch?: ProjectEvents;
+  /**
+   * Events whose rows are written already, e.g. by the service in the transaction that appended
+   * them: not applied again. They still move the checkpoint and release {@link ProjectionRunner.waitFor}.
+   * Asked once per delivery; an event it lets through is applied as any other (the projection's
+   * statements must then be idempotent, as a replay after a restart needs them to be anyway).
+   */
+  skip?: (event: RecordedEvent) => boolean;
   /** Most events applied in one transaction; default 200. */
   maxBatch?: number;
   /** Restart delays after a failure (the subscription resumes from the checkpoint). */
@@ -185,17 +192,25 @@ export class ProjectionRunner {
   private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
     const last = batch.at(-1);
     if (!last) return;
+    const skip = this.options.skip;
+    const due = skip ? batch.filter((event) => !skip(event)) : batch;
+    const checkpoint = {
+      text: `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+      values: [this.options.name, last.globalPosition.toString()],
+    };
+    // Nothing to apply: the checkpoint alone, one statement.
+    if (due.length === 0) {
+      await this.options.pool.query(checkpoint);
+      return;
+    }
     const client = await this.options.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      if (this.options.applyBatch) await this.options.applyBatch(batch, client);
-      else for (const event of batch) await this.options.apply(event, client);
-      await client.query(
-        `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-        [this.options.name, last.globalPosition.toString()],
-      );
+      if (this.options.applyBatch) await this.options.applyBatch(due, client);
+      else for (const event of due) await this.options.apply(event, client);
+      await client.query(checkpoint);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
