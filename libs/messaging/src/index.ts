@@ -42,6 +42,12 @@ export {
   type PostgresRelayCheckpointStoreOptions,
   type RelayCheckpointStore,
 } from './relay/relay-checkpoint-store';
+export {
+  RelayThread,
+  type RelayFactory,
+  type RelayThreadFailure,
+  type RelayThreadOptions,
+} from './relay/relay-thread';
 export { deriveEventId } from './relay/derive-event-id';
 export { traceparentOf, withTraceContext } from './relay/trace-context';
 export {
