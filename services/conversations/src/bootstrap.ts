@@ -1,15 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { eventsTopic, toKafkaMessage, topicCatalogue } from '@handoff/contracts';
+import { topicCatalogue } from '@handoff/contracts';
 import { uuidV7 } from '@handoff/event-store';
 import {
   connectConsumer,
-  OutboxRelay,
   PostgresRelayCheckpointStore,
   ProjectionRunner,
   provisionTopics,
-  withTraceContext,
+  RelayThread,
 } from '@handoff/messaging';
 import {
   createEventStore,
@@ -23,10 +22,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
 import type { Clock, IdGenerator } from './application/conversations.ports';
-import { CUSTOMER_CATEGORY, TICKET_CATEGORY } from './application/stream-names';
 import { loadConversationsConfig } from './conversations.config';
 import { ConversationsModule } from './conversations.module';
-import { toPublicEvents } from './messaging/public-events.mapper';
+import type * as relayModule from './messaging/public-events.relay';
+import { conversationsRelay, OWN_CATEGORIES, RELAY_NAME } from './messaging/public-events.relay';
 import { projectOwnEvent, projectOwnEvents } from './projections/conversations.projection';
 import { READ_MODEL_ENTITIES } from './projections/read-model.entities';
 import { READ_MODEL_MIGRATIONS } from './projections/read-model.migrations';
@@ -49,7 +48,6 @@ export interface RunningConversationsService {
   close(): Promise<void>;
 }
 
-const OWN_CATEGORIES = [CUSTOMER_CATEGORY, TICKET_CATEGORY];
 const systemClock: Clock = { now: () => new Date() };
 const uuidV7Ids: IdGenerator = { next: () => uuidV7() };
 
@@ -121,18 +119,27 @@ export async function startConversationsService(
     });
     const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: READ_MODEL_SCHEMA });
     await checkpoints.init();
-    const relay = new OutboxRelay({
-      name: 'conversations-public-events',
-      store,
-      categories: OWN_CATEGORIES,
-      map: withTraceContext(toPublicEvents),
-      encode: toKafkaMessage,
-      topic: eventsTopic('conversations'),
-      kafka,
-      checkpoints,
-      onError: ({ error, attempt, restartInMs }) =>
-        logger.error(`relay failed (attempt ${attempt}), restarting in ${restartInMs} ms: ${String(error)}`),
-    });
+    // The relay in a thread of its own (RELAY_THREAD, the default) or on this one.
+    const relay: { start(): void; stop(): Promise<void> } = config.RELAY_THREAD
+      ? new RelayThread({
+          name: RELAY_NAME,
+          module: require.resolve('./messaging/public-events.relay'),
+          exportName: 'createRelayInThread' satisfies keyof typeof relayModule,
+          settings: { ...env },
+          onError: ({ source, message, attempt, restartInMs }) =>
+            logger.error(
+              `relay ${source === 'thread' ? 'thread ' : ''}failed (attempt ${attempt}), restarting in ${restartInMs} ms: ${message}`,
+            ),
+        })
+      : conversationsRelay({
+          store,
+          kafka,
+          checkpoints,
+          onError: ({ error, attempt, restartInMs }) =>
+            logger.error(
+              `relay failed (attempt ${attempt}), restarting in ${restartInMs} ms: ${String(error)}`,
+            ),
+        });
 
     const tenants = new Set([...config.API_KEYS.map((key) => key.tenantId), ...(config.TENANTS ?? [])]);
     const consumer = {

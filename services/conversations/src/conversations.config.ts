@@ -1,4 +1,4 @@
-import { int, list, loadServiceConfig, optional, str, type ConfigEnv } from '@handoff/platform';
+import { bool, int, list, loadServiceConfig, optional, str, type ConfigEnv } from '@handoff/platform';
 
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -31,6 +31,12 @@ export const conversationsConfigSchema = {
    * them. Ingestion waits for the projection, so a missed wake-up costs up to this much latency.
    */
   EVENT_STORE_POLL_MS: int({ min: 5, max: 10_000, default: 50 }),
+  /**
+   * Run the outbox relay (reading the service's events, publishing them to Kafka) on a worker
+   * thread of its own, so publishing does not take event-loop time from requests and consumers.
+   * `false` runs it on the service's thread (one core, or to debug it).
+   */
+  RELAY_THREAD: bool({ default: true }),
   /** Tenants whose inbound messages are accepted besides those of API_KEYS. */
   TENANTS: optional(list(str({ pattern: KEY_ID, description: 'a tenant id' }))),
 };
