@@ -52,6 +52,7 @@ describe('message validation', () => {
   it('rejects text over the configured limit (counted in characters, not bytes)', () => {
     expect(() => validateMessage(message({ text: 'x'.repeat(101) }), 100)).toThrow(MessageTooLong);
     expect(validateMessage(message({ text: '😀'.repeat(100) }), 100).text).toHaveLength(200);
+    expect(() => validateMessage(message({ text: '😀'.repeat(101) }), 100)).toThrow(MessageTooLong);
   });
 
   it('rejects malformed email and phone identities naming the field', () => {

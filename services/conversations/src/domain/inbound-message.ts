@@ -56,8 +56,11 @@ export function validateMessage(message: IncomingMessage, maxChars: number): Val
   const kind = sender.kind as SenderKind;
   if (kind === 'customer' && !sender.identity)
     throw new MissingSender('sender.identity', 'a customer message needs the identity of its sender');
-  const length = [...message.text].length;
-  if (length > maxChars) throw new MessageTooLong(length, maxChars);
+  // The limit counts code points; a text of at most `maxChars` UTF-16 units has no more than that.
+  if (message.text.length > maxChars) {
+    const length = [...message.text].length;
+    if (length > maxChars) throw new MessageTooLong(length, maxChars);
+  }
   if (Number.isNaN(Date.parse(message.sentAt)))
     throw new ConversationsError(
       'invalid-sent-at',
