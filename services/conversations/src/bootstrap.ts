@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { topicCatalogue } from '@handoff/contracts';
-import { uuidV7 } from '@handoff/event-store';
+import { PostgresEventStore, uuidV7 } from '@handoff/event-store';
 import {
   connectConsumer,
   PostgresRelayCheckpointStore,
@@ -27,6 +27,7 @@ import { ConversationsModule } from './conversations.module';
 import type * as relayModule from './messaging/public-events.relay';
 import { conversationsRelay, OWN_CATEGORIES, RELAY_NAME } from './messaging/public-events.relay';
 import { projectOwnEvent, projectOwnEvents } from './projections/conversations.projection';
+import { InlineProjection } from './projections/inline-projection';
 import { READ_MODEL_ENTITIES } from './projections/read-model.entities';
 import { READ_MODEL_MIGRATIONS } from './projections/read-model.migrations';
 import { EVENT_STORE_SCHEMA, READ_MODEL_SCHEMA } from './projections/read-model.schema';
@@ -99,6 +100,10 @@ export async function startConversationsService(
     cleanups.push(() => store.close());
     await provisionTopics(config.KAFKA_BROKERS, topicCatalogue({ partitions: config.KAFKA_PARTITIONS }));
 
+    // With the PostgreSQL store (the default), an ingestion whose caller waits for the read model
+    // writes the rows of its events in their append's transaction; the projection skips those.
+    const inline =
+      store instanceof PostgresEventStore ? new InlineProjection(store, OWN_CATEGORIES) : undefined;
     const projection = new ProjectionRunner({
       name: 'conversations-read-model',
       store,
@@ -107,6 +112,7 @@ export async function startConversationsService(
       schema: READ_MODEL_SCHEMA,
       apply: projectOwnEvent,
       applyBatch: projectOwnEvents,
+      ...(inline ? { skip: inline.writtenAlready } : {}),
       onError: (error, restartInMs) =>
         logger.error(`read-model projection failed, restarting in ${restartInMs} ms: ${String(error)}`),
     });
@@ -157,6 +163,7 @@ export async function startConversationsService(
         dataSource,
         lockPool,
         barrier: projection,
+        ...(inline ? { withReadModel: inline } : {}),
         clock,
         ids,
         maxMessageChars: config.MAX_MESSAGE_CHARS,

@@ -7,6 +7,7 @@ import { CustomersController } from './api/customers.controller';
 import { MessagesController } from './api/messages.controller';
 import { TicketsController } from './api/tickets.controller';
 import {
+  type AppendWithReadModel,
   type Clock,
   type IdGenerator,
   type ProjectionBarrier,
@@ -33,6 +34,8 @@ export interface ConversationsRuntime {
   /** Pool of the customer locks (apart from the data source's pool, see PostgresCustomerLocks). */
   lockPool: Pool;
   barrier: ProjectionBarrier;
+  /** The PostgreSQL store's append that writes the read-model rows with the events, when it is that store. */
+  withReadModel?: AppendWithReadModel;
   clock: Clock;
   ids: IdGenerator;
   maxMessageChars: number;
@@ -60,6 +63,7 @@ export class ConversationsModule {
       ids,
       { maxMessageChars: runtime.maxMessageChars },
       cache,
+      runtime.withReadModel,
     );
     return {
       module: ConversationsModule,

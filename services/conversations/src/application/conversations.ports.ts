@@ -1,4 +1,4 @@
-import type { Actor, EventMetadata } from '@handoff/event-store';
+import type { Actor, AppendResult, EventMetadata, StreamAppend } from '@handoff/event-store';
 import type { ChannelKind } from '../domain/identity';
 import type { OwnerRef } from '../domain/ticket.decider';
 
@@ -89,6 +89,14 @@ export interface ReadModelQueries {
 /** Read-your-writes: resolves once the read model holds the event at `position`. */
 export interface ProjectionBarrier {
   waitFor(position: bigint): Promise<void>;
+}
+
+/**
+ * A multi-stream append that also writes the read-model rows of the service's own events, in the
+ * same transaction: they are readable when it returns, without waiting for the projection.
+ */
+export interface AppendWithReadModel {
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
 }
 
 /** Serialises the continuity decisions of one customer, across every replica. */

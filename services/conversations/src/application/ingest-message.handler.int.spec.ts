@@ -9,8 +9,10 @@ import type { IncomingMessage } from '../domain/inbound-message';
 import { projectOwnEvent, projectOwnEvents } from '../projections/conversations.projection';
 import { READ_MODEL_ENTITIES } from '../projections/read-model.entities';
 import { READ_MODEL_MIGRATIONS } from '../projections/read-model.migrations';
+import { InlineProjection } from '../projections/inline-projection';
 import { ConversationsReadModel } from '../projections/read-model.queries';
 import { EVENT_STORE_SCHEMA, READ_MODEL_SCHEMA } from '../projections/read-model.schema';
+import type { ProjectionBarrier } from './conversations.ports';
 import { CustomerIdentities } from './customer-identities';
 import { PostgresCustomerLocks } from './customer-locks.pg';
 import { IngestMessageHandler, type IngestOutcome } from './ingest-message.handler';
@@ -30,7 +32,9 @@ const run = crypto.randomBytes(4).toString('hex');
 const request = { correlationId: crypto.randomUUID() };
 
 /** A handler with memory of its own, as a fresh process has, on the shared store and read model. */
-function freshHandler(): IngestMessageHandler {
+function freshHandler(
+  options: { barrier?: ProjectionBarrier; withReadModel?: InlineProjection } = {},
+): IngestMessageHandler {
   const cache = new StreamStateCache();
   const clock = { now: () => new Date() };
   const ids = { next: () => uuidV7() };
@@ -39,11 +43,12 @@ function freshHandler(): IngestMessageHandler {
     new CustomerIdentities(store, clock, ids, cache),
     new ConversationsReadModel(dataSource),
     new PostgresCustomerLocks(lockPool),
-    projection,
+    options.barrier ?? projection,
     clock,
     ids,
     { maxMessageChars: 2_000 },
     cache,
+    options.withReadModel,
   );
 }
 
@@ -161,5 +166,71 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
     const again = await freshHandler().ingest(referenced, request, { awaitProjection: true });
     expect(again).toEqual({ result: original.result, replayed: true });
     expect(await lastPosition()).toBe(before);
+  });
+
+  it('writes the read-model rows with the append when the caller waits for them, and leaves a consumer round to the projection', async () => {
+    // Any wait for the projection fails the round: what is readable was written with the append.
+    const waited: bigint[] = [];
+    const barrier: ProjectionBarrier = {
+      waitFor: (position) => {
+        waited.push(position);
+        return Promise.reject(new Error(`waited for the projection at ${position}`));
+      },
+    };
+    const inline = new InlineProjection(store, [CUSTOMER_CATEGORY, TICKET_CATEGORY]);
+    const readModel = new ConversationsReadModel(dataSource);
+    let doraTicket = '';
+    await projection.stop();
+    try {
+      // Two rounds: dora's second message is decided on the ticket her first one opened.
+      const sent = [message(20, 'dora'), message(21, 'eli'), message(22, 'dora')];
+      const results = (
+        await freshHandler({ barrier, withReadModel: inline }).ingestMany(
+          sent.map((input) => ({ input, request })),
+          { awaitProjection: true, keepOrder: true },
+        )
+      ).map(outcomeOf);
+      expect(waited).toEqual([]);
+      const dora = results[0]!.result;
+      doraTicket = dora.ticketId;
+      expect(results[2]?.result).toMatchObject({ ticketId: dora.ticketId, sequence: 2 });
+      expect(await readModel.ticket(TENANT, dora.ticketId)).toMatchObject({
+        status: 'open',
+        messageCount: 2,
+      });
+      const page = await readModel.timeline(TENANT, dora.ticketId, 10);
+      expect(page.items.map((item) => item.kind)).toEqual([
+        'TicketOpened',
+        'MessageReceived',
+        'MessageReceived',
+      ]);
+      expect(await readModel.ticketForThread(TENANT, 'web_chat', `${run}-thread-eli`)).toMatchObject({
+        ticketId: results[1]?.result.ticketId,
+      });
+
+      // The projection is told which events it need not apply, once each.
+      const own = (await store.readAll()).filter((e) =>
+        [dora.ticketId, results[1]!.result.ticketId].some((id) => e.streamName === `ticket-${id}`),
+      );
+      expect(own).toHaveLength(5);
+      expect(own.map(inline.writtenAlready)).toEqual([true, true, true, true, true]);
+      expect(own.map(inline.writtenAlready)).toEqual([false, false, false, false, false]);
+
+      // A consumer's round (no caller waits) leaves its rows to the projection: a new ticket makes
+      // it wait for them under the customer's lock, and nothing is written with the append.
+      const consumed = await freshHandler({ barrier, withReadModel: inline }).ingestMany(
+        [{ input: message(23, 'finn'), request }],
+        { awaitProjection: false, keepOrder: true },
+      );
+      const finn = outcomeOf(consumed[0]!).result;
+      expect(waited).toEqual([await lastPosition()]);
+      expect(await readModel.ticket(TENANT, finn.ticketId)).toBeUndefined();
+    } finally {
+      await projection.start();
+    }
+    // The projection then applies everything again, and the rows stay as they were.
+    const before = await readModel.timeline(TENANT, doraTicket, 10);
+    await projection.waitFor(await lastPosition());
+    expect(await readModel.timeline(TENANT, doraTicket, 10)).toEqual(before);
   });
 });

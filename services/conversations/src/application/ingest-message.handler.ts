@@ -35,6 +35,7 @@ import {
   ticketDecider,
 } from '../domain/ticket.decider';
 import {
+  type AppendWithReadModel,
   type Clock,
   type CommandContext,
   type CustomerLocks,
@@ -217,7 +218,9 @@ const MAX_ROUND = 128;
  * among several open tickets) waits until its events are in the read model before it releases the
  * lock, so the next message of the customer sees the ticket the previous one opened. A message that
  * joins the customer's only open ticket on a thread the ticket already holds changes none of that,
- * and releases the lock as soon as its events are appended.
+ * and releases the lock as soon as its events are appended. The batch path, given an
+ * {@link AppendWithReadModel}, writes its read-model rows in its append's transaction and waits for
+ * the projection neither under the lock nor before it answers.
  */
 export class IngestMessageHandler {
   /**
@@ -240,6 +243,8 @@ export class IngestMessageHandler {
     private readonly ids: IdGenerator,
     private readonly settings: IngestSettings,
     private readonly cache: StreamStateCache = new StreamStateCache(),
+    /** When set, the batch path writes its read-model rows in its append's transaction. */
+    private readonly withReadModel?: AppendWithReadModel,
   ) {
     this.multi = supportsMultiStream(store) ? store : undefined;
   }
@@ -405,6 +410,10 @@ export class IngestMessageHandler {
     const results = new Map<number, IngestItemResult>();
     const deferred = new Set<number>();
     try {
+      // A caller that waits for the read model gets its rows written with the append: no wait for
+      // the projection before the answer, nor under the locks. Nobody waits for a consumer's round:
+      // its rows go through the projection, which writes the rows of many rounds at once.
+      const writer = (options.awaitProjection ? this.withReadModel : undefined) ?? multi;
       const resolved = await this.resolveRound(multi, round, deferred);
       // New customers' ids too: another ingestion that learns one from its identity stream right
       // after the commit must wait until this round's tickets are in the read model.
@@ -414,14 +423,19 @@ export class IngestMessageHandler {
         if (planned.length === 0) return undefined;
         let appended: bigint | undefined;
         try {
-          appended = await this.appendRound(multi, planned, results);
+          appended = await this.appendRound(writer, planned, results);
         } catch (error) {
-          // Another writer got in between (or the message was planned before): decide each message
-          // again from scratch.
-          if (!(error instanceof WrongExpectedVersion || error instanceof StreamDeleted)) throw error;
+          // Another writer got in between (or the message was planned before), or the read-model
+          // rows written with the append ran into another transaction's: decide each message again
+          // from scratch.
+          const conflict =
+            error instanceof WrongExpectedVersion || error instanceof StreamDeleted || isLockConflict(error);
+          if (!conflict) throw error;
           for (const p of planned) deferred.add(p.index);
           return undefined;
         }
+        // Written with the append: readable already, by the next message of these customers too.
+        if (writer !== multi) return undefined;
         // The next message of these customers must find what this round changed in the read model.
         if (planned.some((p) => p.changesContinuity)) {
           await this.barrier.waitFor(appended);
@@ -627,7 +641,7 @@ export class IngestMessageHandler {
    * results and the new stream states; returns the last position.
    */
   private async appendRound(
-    multi: MultiStreamEventStore,
+    writer: Pick<MultiStreamEventStore, 'appendToStreams'>,
     planned: Planned[],
     results: Map<number, IngestItemResult>,
   ): Promise<bigint> {
@@ -683,7 +697,7 @@ export class IngestMessageHandler {
         expectedRevision: p.ticketBefore.revision,
       });
     }
-    const written = await multi.appendToStreams(appends);
+    const written = await writer.appendToStreams(appends);
     let position = 0n;
     for (const r of written) if (r.position > position) position = r.position;
     for (const p of planned) {
@@ -959,6 +973,12 @@ function resultOf(receipt: IngestReceipt, state: TicketState): IngestResult {
 }
 
 /** The id a message's sender goes by: its own id, else its identity's value, else its kind. */
+/** A deadlock or serialisation failure: PostgreSQL rolled the transaction back, a new attempt may pass. */
+function isLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 function senderIdOf(message: ValidMessage): string {
   return message.sender.id ?? message.sender.identity?.value ?? message.sender.kind;
 }

@@ -129,6 +129,76 @@ describe('conversations read model (real PostgreSQL)', () => {
     expect((await readModel.timeline('tenant-b', 't1', 10)).items).toEqual([]);
   });
 
+  it('never moves a thread back to an older ticket when an older message is applied again', async () => {
+    const opened = (ticketId: string) =>
+      recorded(
+        {
+          type: 'TicketOpened',
+          data: {
+            ticketId,
+            tenantId: 'tenant-a',
+            customerId: 'cust-9',
+            channel: 'sms',
+            openedBy: { kind: 'customer', id: 'cust-9' },
+          },
+        },
+        '2026-11-29T11:00:00.000Z',
+      );
+    const onThread = (ticketId: string, n: number) =>
+      recorded(
+        {
+          type: 'MessageReceived',
+          data: {
+            ticketId,
+            messageId: `${ticketId}-m${n}`,
+            sequence: 1,
+            customerId: 'cust-9',
+            channel: 'sms',
+            channelMessageId: `sms-${n}`,
+            channelThreadId: 'sms-thread-9',
+            sender: { kind: 'customer', id: 'cust-9' },
+            text: `message ${n}`,
+            attachments: [],
+            sentAt: '2026-11-29T11:00:00.000Z',
+          },
+        },
+        `2026-11-29T11:00:0${n}.000Z`,
+      );
+    const readModel = new ConversationsReadModel(dataSource);
+    const [openedA, onA, openedB, onB] = [
+      opened('t-old'),
+      onThread('t-old', 1),
+      opened('t-new'),
+      onThread('t-new', 2),
+    ];
+    // The thread moved from t-old to t-new; the rows of both were written (say, with their appends).
+    await apply([openedA, onA, openedB, onB]);
+    expect(await readModel.ticketForThread('tenant-a', 'sms', 'sms-thread-9')).toMatchObject({
+      ticketId: 't-new',
+    });
+    // A projection replaying from an older checkpoint meets the first message again, on its own and
+    // in a batch: the thread stays where the newer message put it.
+    await apply([onA]);
+    expect(await readModel.ticketForThread('tenant-a', 'sms', 'sms-thread-9')).toMatchObject({
+      ticketId: 't-new',
+    });
+    const client = await poolOf(dataSource).connect();
+    try {
+      await projectOwnEvents([openedA, onA], client);
+    } finally {
+      client.release();
+    }
+    expect(await readModel.ticketForThread('tenant-a', 'sms', 'sms-thread-9')).toMatchObject({
+      ticketId: 't-new',
+    });
+    // Replayed in order up to the newer message, it ends where it was.
+    await apply([onA, openedB, onB]);
+    const { rows } = await poolOf(dataSource).query<{ ticket_id: string; position: string }>(
+      `SELECT ticket_id, position::text AS position FROM ${READ_MODEL_SCHEMA}.ticket_threads WHERE thread_id = 'sms-thread-9'`,
+    );
+    expect(rows).toEqual([{ ticket_id: 't-new', position: onB.globalPosition.toString() }]);
+  });
+
   it('answers the continuity reads in one query each, following merged tickets to the survivor', async () => {
     const opened = (ticketId: string, channel: 'email' | 'sms') =>
       recorded(

@@ -260,7 +260,7 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
   const tickets = new Map<string, { sequence: number; at: string; channels: string[] }>();
   const threads = new Map<
     string,
-    { tenantId: string; channel: string; threadId: string; ticketId: string }
+    { tenantId: string; channel: string; threadId: string; ticketId: string; position: string }
   >();
   for (const e of events) {
     const m = e.data;
@@ -278,6 +278,7 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
         channel: m.channel,
         threadId: m.channelThreadId,
         ticketId: m.ticketId,
+        position: e.globalPosition.toString(),
       });
   }
   const ticketRows = [...tickets.entries()];
@@ -293,10 +294,11 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
        FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[]) AS u(ticket_id, sequence, at, channels)
        WHERE t.ticket_id = u.ticket_id
      ), thread AS (
-       INSERT INTO ${S}.ticket_threads (tenant_id, channel, thread_id, ticket_id)
-       SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[])
-       ON CONFLICT (tenant_id, channel, thread_id) DO UPDATE SET ticket_id = EXCLUDED.ticket_id
-         WHERE ticket_threads.ticket_id <> EXCLUDED.ticket_id
+       INSERT INTO ${S}.ticket_threads (tenant_id, channel, thread_id, ticket_id, position)
+       SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $19::bigint[])
+       ON CONFLICT (tenant_id, channel, thread_id)
+       DO UPDATE SET ticket_id = EXCLUDED.ticket_id, position = EXCLUDED.position
+         WHERE ticket_threads.ticket_id <> EXCLUDED.ticket_id AND ticket_threads.position < EXCLUDED.position
      )
      INSERT INTO ${S}.timeline_items
        (item_id, tenant_id, ticket_id, occurred_at, source, kind, channel, actor_kind, actor_id, sequence, payload, position)
@@ -327,6 +329,7 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
       // One JSON array rather than a jsonb[] literal, which would escape every quote of every text.
       JSON.stringify(events.map((e) => messagePayload(e.data))),
       events.map((e) => e.globalPosition.toString()),
+      threadRows.map((t) => t.position),
     ],
   );
 }

@@ -37,6 +37,11 @@ export class TicketThreadEntity {
   @PrimaryColumn({ type: 'text' }) channel!: string;
   @PrimaryColumn({ name: 'thread_id', type: 'text' }) threadId!: string;
   @Column({ name: 'ticket_id', type: 'text' }) ticketId!: string;
+  /**
+   * Global position of the message that moved the thread here: an older message applied again (a
+   * replay after the row was written in the append's transaction) never moves it back.
+   */
+  @Column({ type: 'bigint', default: 0 }) position!: string;
 }
 
 /**

@@ -55,4 +55,24 @@ export class ConversationsReadModel1764460800000 implements MigrationInterface {
   }
 }
 
-export const READ_MODEL_MIGRATIONS = [ConversationsReadModel1764460800000];
+/**
+ * `ticket_threads.position`: the global position of the message that last moved the thread, so that
+ * applying an older message again (the projection replaying events whose rows the ingestion already
+ * wrote in their append's transaction) cannot move the thread back to an earlier ticket.
+ */
+export class ConversationsThreadPositions1764979200000 implements MigrationInterface {
+  name = 'ConversationsThreadPositions1764979200000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE ${S}.ticket_threads ADD COLUMN position bigint NOT NULL DEFAULT 0`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE ${S}.ticket_threads DROP COLUMN position`);
+  }
+}
+
+export const READ_MODEL_MIGRATIONS = [
+  ConversationsReadModel1764460800000,
+  ConversationsThreadPositions1764979200000,
+];
