@@ -32,7 +32,12 @@ export interface PreparedEvent {
   eventId: string;
   type: string;
   schemaVersion: number;
-  data: JsonValue;
+  /**
+   * The caller's data and metadata, checked but not copied: an adapter that keeps or hands out
+   * objects parses {@link dataJson} / {@link metadataJson} instead, so later changes by the caller
+   * reach nothing stored.
+   */
+  data: unknown;
   metadata: EventMetadata;
   /** {@link canonicalJson} of `data` / `metadata`: what an adapter stores and the hash covers. */
   dataJson: string;
@@ -64,7 +69,12 @@ export function prepareAppend(
   stream: string,
   events: readonly NewEvent[],
   options: { expectedRevision: ExpectedRevision } | undefined,
-  limits: { maxEventBytes: number; upcasters?: UpcasterRegistry | undefined },
+  limits: {
+    maxEventBytes: number;
+    upcasters?: UpcasterRegistry | undefined;
+    /** Metadata objects checked already in the same call, with what they became. */
+    metadataSeen?: Map<object, { metadata: EventMetadata; metadataJson: string }>;
+  },
 ): AppendRequest {
   const category = assertStreamName(stream);
   const expectedRevision = options?.expectedRevision;
@@ -80,6 +90,8 @@ export function prepareAppend(
     throw new InvalidAppend(stream, 'empty-batch', 'an append needs at least one event');
   }
   const seen = new Set<string>();
+  const metadataSeen =
+    limits.metadataSeen ?? new Map<object, { metadata: EventMetadata; metadataJson: string }>();
   const prepared = events.map((event, index) => {
     const where = `event #${index}`;
     if (typeof event !== 'object' || event === null) {
@@ -109,20 +121,26 @@ export function prepareAppend(
         `${where}: schemaVersion must be an integer >= 1`,
       );
     }
-    const data = toJson(event.data, 'data', (path, problem) => {
+    // Canonical JSON: what the hash covers, and (any JSON text will do) what the adapters store.
+    const dataJson = jsonOf(event.data, 'data', (path, problem) => {
       throw new InvalidAppend(stream, 'invalid-data', `${where}: ${path} ${problem}`);
     });
-    const metadata = validateMetadata(
-      toJson(event.metadata, 'metadata', (path, problem) => {
+    // The events of one call often share a metadata object (a command's events): checked and
+    // encoded once.
+    let metadataOf = metadataSeen.get(event.metadata);
+    if (!metadataOf) {
+      const metadataJson = jsonOf(event.metadata, 'metadata', (path, problem) => {
         throw new InvalidAppend(stream, 'invalid-metadata', `${where}: ${path} ${problem}`);
-      }),
-      (problem) => {
+      });
+      const metadata = validateMetadata(event.metadata as unknown as JsonValue, (problem) => {
         throw new InvalidAppend(stream, 'invalid-metadata', `${where}: ${problem}`);
-      },
-    );
-    // Canonical JSON: what the hash covers, and (any JSON text will do) what the adapters store.
-    const dataJson = canonicalJson(data);
-    const metadataJson = canonicalJson(metadata);
+      });
+      metadataOf = { metadata, metadataJson };
+      if (typeof event.metadata === 'object' && event.metadata !== null)
+        metadataSeen.set(event.metadata, metadataOf);
+    }
+    const { metadata, metadataJson } = metadataOf;
+    const data = event.data;
     const size = Buffer.byteLength(dataJson, 'utf8') + Buffer.byteLength(metadataJson, 'utf8');
     if (size > limits.maxEventBytes) {
       throw new EventTooLarge(stream, normalisedId, size, limits.maxEventBytes);
@@ -148,11 +166,15 @@ export function prepareStreamAppends(
   }
   const streams = new Set<string>();
   const eventStreams = new Map<string, string>();
+  const shared = {
+    ...limits,
+    metadataSeen: new Map<object, { metadata: EventMetadata; metadataJson: string }>(),
+  };
   return appends.map((append, index) => {
     if (typeof append !== 'object' || append === null) {
       throw new InvalidArgument('appends', `item #${index} is not an object`);
     }
-    const request = prepareAppend(append.stream, append.events, append, limits);
+    const request = prepareAppend(append.stream, append.events, append, shared);
     if (streams.has(request.stream)) {
       throw new InvalidArgument('appends', `stream ${JSON.stringify(request.stream)} appears more than once`);
     }
@@ -268,6 +290,78 @@ function isExpectedRevision(value: unknown): value is ExpectedRevision {
     value === 'exists' ||
     (typeof value === 'bigint' && value >= 0n)
   );
+}
+
+/**
+ * The canonical JSON of `value` when it is exactly what JSON stores (see {@link toJson}), in one
+ * pass over it and without copying it; otherwise {@link toJson} names the offending member in a call
+ * to `fail`.
+ */
+function jsonOf(value: unknown, path: string, fail: (path: string, problem: string) => never): string {
+  const json = checkedCanonicalJson(value, []);
+  if (json !== undefined) return json;
+  // Something is not JSON: toJson says what and where (and fails).
+  return canonicalJson(toJson(value, path, fail));
+}
+
+/**
+ * {@link canonicalJson} of a value that holds only plain objects, arrays, strings and keys without
+ * U+0000, finite numbers, booleans and null (object members set to `undefined` left out);
+ * `undefined` for anything else, cycles included.
+ */
+function checkedCanonicalJson(value: unknown, ancestors: object[]): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value.includes('\u0000') ? undefined : JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (ancestors.includes(value)) return undefined;
+      ancestors.push(value);
+      let out: string | undefined;
+      if (Array.isArray(value)) {
+        out = '[';
+        for (let i = 0; i < value.length; i += 1) {
+          const item: unknown = value[i];
+          const json = item === undefined ? undefined : checkedCanonicalJson(item, ancestors);
+          if (json === undefined) {
+            out = undefined;
+            break;
+          }
+          out += i === 0 ? json : `,${json}`;
+        }
+        if (out !== undefined) out += ']';
+      } else {
+        const prototype = Object.getPrototypeOf(value) as unknown;
+        if (prototype === Object.prototype || prototype === null) {
+          const record = value as Record<string, unknown>;
+          const keys = Object.keys(record).sort();
+          out = '{';
+          for (const key of keys) {
+            const member = record[key];
+            if (member === undefined) continue;
+            const json = key.includes('\u0000') ? undefined : checkedCanonicalJson(member, ancestors);
+            if (json === undefined) {
+              out = undefined;
+              break;
+            }
+            out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${json}`;
+          }
+          if (out !== undefined) out += '}';
+        }
+      }
+      ancestors.pop();
+      return out;
+    }
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      return undefined;
+  }
 }
 
 /**

@@ -671,8 +671,9 @@ function toEventData(event: ChainedEvent): EventData {
     contentType: 'application/json',
     type: event.type,
     // Any JSON value: the client writes JSON.stringify(data), and the port allows numbers, null, ...
-    data: event.data as JSONType,
-    metadata: encodeStoredMetadata(event.metadata, event) as JSONType,
+    // The checked canonical JSON, parsed: what the hash covers, with nothing the caller changed since.
+    data: JSON.parse(event.dataJson) as JSONType,
+    metadata: encodeStoredMetadata(JSON.parse(event.metadataJson) as EventMetadata, event) as JSONType,
   } satisfies EventData<EventType>;
 }
 

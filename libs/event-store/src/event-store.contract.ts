@@ -398,6 +398,34 @@ export function eventStoreContract(
         expect(error.reason).toBe('invalid-data');
       });
 
+      it('names the member that is not JSON, however deep', async () => {
+        const data = { ticket: { notes: ['fine', { text: 'a\u0000b' }] } };
+        const error = await refuses(InvalidAppend, (s) =>
+          store.append(s, [event('Good'), { ...event('Bad'), data }], { expectedRevision: 'any' }),
+        );
+        expect(error.message).toContain('event #1: data.ticket.notes[1].text contains U+0000');
+        const metadata = { ...contractMetadata(), extra: { at: new Date(0) } };
+        const refused = await refuses(InvalidAppend, (s) =>
+          store.append(s, [{ ...event('Bad'), metadata }], { expectedRevision: 'any' }),
+        );
+        expect(refused.reason).toBe('invalid-metadata');
+        expect(refused.message).toContain('metadata.extra.at is not a plain object');
+      });
+
+      it('keeps what was appended when the caller changes its objects afterwards', async () => {
+        const stream = newStream();
+        const data = { items: [{ n: 1 }], note: 'first' };
+        const metadata = contractMetadata();
+        await store.append(stream, [{ type: 'Noted', data, metadata }], { expectedRevision: 'no-stream' });
+        data.items[0]!.n = 2;
+        data.note = 'changed';
+        metadata.correlationId = 'changed';
+        const [stored] = await store.readStream(stream);
+        expect(stored?.data).toEqual({ items: [{ n: 1 }], note: 'first' });
+        expect(stored?.metadata.correlationId).toBe(contractMetadata().correlationId);
+        expect(await store.verifyStream(stream)).toMatchObject({ ok: true, events: 1 });
+      });
+
       it.each(['', '1abc', 'has space', 'x'.repeat(201), 42])('refuses the event type %j', async (type) => {
         const error = await refuses(InvalidAppend, (s) =>
           store.append(s, [{ ...event('A'), type: type as string }], { expectedRevision: 'any' }),

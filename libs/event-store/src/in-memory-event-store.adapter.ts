@@ -232,8 +232,9 @@ export class InMemoryEventStore implements MultiStreamEventStore {
         eventId: event.eventId,
         type: event.type,
         schemaVersion: event.schemaVersion,
-        data: event.data,
-        metadata: event.metadata,
+        // Parsed from the stored JSON: the store owns its copy, whatever the caller does next.
+        data: JSON.parse(event.dataJson) as unknown,
+        metadata: JSON.parse(event.metadataJson) as RecordedEvent['metadata'],
         dataJson: event.dataJson,
         metadataJson: event.metadataJson,
         streamName: request.stream,

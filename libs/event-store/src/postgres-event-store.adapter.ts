@@ -199,8 +199,9 @@ function recordedOf(planned: readonly PlannedAppend[], rows: readonly MultiAppen
         eventId: event.eventId,
         type: event.type,
         schemaVersion: event.schemaVersion,
-        data: event.data,
-        metadata: event.metadata,
+        // As a reader gets them back: parsed from what was stored.
+        data: JSON.parse(event.dataJson) as unknown,
+        metadata: JSON.parse(event.metadataJson) as EventMetadata,
         streamName: event.streamName,
         revision: event.revision,
         globalPosition: BigInt(row.position),
