@@ -967,7 +967,7 @@ function receiptOf(plan: IngestPlan): IngestReceipt {
  */
 function resultOf(receipt: IngestReceipt, state: TicketState): IngestResult {
   const { messageId, ticketId, customerId, rule } = receipt;
-  const sequence = state.status === 'none' ? undefined : state.sequences[messageId];
+  const sequence = state.status === 'none' ? undefined : state.sequences.of(messageId);
   if (sequence === undefined) throw new Error(`message ${messageId} missing from its ticket`);
   return { messageId, ticketId, customerId, sequence, rule };
 }

@@ -47,7 +47,7 @@ function countingStore() {
 }
 
 const sequenceOf = (state: TicketState, messageId: string) =>
-  state.status === 'none' ? undefined : state.sequences[messageId];
+  state.status === 'none' ? undefined : state.sequences.of(messageId);
 
 describe('stream runner', () => {
   it('opens a new stream without reading it first', async () => {

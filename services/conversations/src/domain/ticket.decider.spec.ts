@@ -10,6 +10,7 @@ import {
   decideMergeTickets,
   evolveTicket,
   initialTicketState,
+  MessageSequences,
   ticketDecider,
   type TicketCommand,
   type TicketEvent,
@@ -321,5 +322,55 @@ describe('ticket merge', () => {
       'ticket-9',
     );
     expect(() => decideMergeTickets(merge, gone, state([opened]))).toThrow(AlreadyMerged);
+  });
+});
+
+describe('MessageSequences (shared between the states of a ticket)', () => {
+  it('shows each state its own messages, also when an older state is followed again', () => {
+    const none = MessageSequences.empty();
+    const one = none.with('a', 1);
+    const two = one.with('b', 2);
+    // A decision made again on an older state (its append lost a race): a branch of its own.
+    const otherTwo = one.with('c', 2);
+    const three = two.with('d', 3);
+    expect([none.of('a'), one.of('a'), one.of('b'), one.of('c')]).toEqual([
+      undefined,
+      1,
+      undefined,
+      undefined,
+    ]);
+    expect([two.of('b'), two.of('c'), two.of('d')]).toEqual([2, undefined, undefined]);
+    expect([otherTwo.of('a'), otherTwo.of('b'), otherTwo.of('c')]).toEqual([1, undefined, 2]);
+    expect(three.toJSON()).toEqual({ a: 1, b: 2, d: 3 });
+    expect(otherTwo.with('e', 3).toJSON()).toEqual({ a: 1, c: 2, e: 3 });
+    expect(three.toJSON()).toEqual({ a: 1, b: 2, d: 3 });
+  });
+
+  it('keeps a known message as it is, and a sequence out of order out of older states', () => {
+    const two = MessageSequences.empty().with('a', 1).with('b', 2);
+    expect(two.with('a', 7)).toBe(two);
+    const late = two.with('x', 1);
+    expect(late.of('x')).toBe(1);
+    expect(two.of('x')).toBeUndefined();
+  });
+
+  it('is what evolveTicket keeps: a message already taken is not taken again, however long the ticket', () => {
+    const received = (id: string, sequence: number): TicketEvent => ({
+      type: 'MessageReceived',
+      data: { ...message(id), ticketId: T, sequence },
+    });
+    const events = Array.from({ length: 500 }, (_, i) => received(`m${i + 1}`, i + 1));
+    const state = [opened, ...events].reduce(evolveTicket, initialTicketState());
+    if (state.status === 'none') throw new Error('not opened');
+    expect(state.messageCount).toBe(500);
+    expect([state.sequences.of('m1'), state.sequences.of('m500'), state.sequences.of('m501')]).toEqual([
+      1,
+      500,
+      undefined,
+    ]);
+    expect(ticketDecider.decide(receive(message('m7')), state)).toEqual([]);
+    expect(ticketDecider.decide(receive(message('m501')), state)).toMatchObject([
+      { type: 'MessageReceived', data: { messageId: 'm501', sequence: 501 } },
+    ]);
   });
 });

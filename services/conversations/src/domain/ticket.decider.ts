@@ -106,6 +106,54 @@ export type TicketEvent =
       };
     };
 
+/**
+ * The sequence of each message of a ticket by message id, as of one state of the ticket. The states
+ * of a ticket share one map: a message whose state follows the newest one adds its entry in place,
+ * and a state sees only the entries up to its own last sequence; following an older state again
+ * copies that state's entries first. So a message costs the same on a ticket's ten-thousandth
+ * message as on its first (a copy per message made ingesting a long ticket quadratic).
+ */
+export class MessageSequences {
+  private constructor(
+    private readonly shared: { entries: Map<string, number>; tip: number },
+    /** The highest sequence of this state (0 for none). */
+    private readonly last: number,
+  ) {}
+
+  static empty(): MessageSequences {
+    return new MessageSequences({ entries: new Map(), tip: 0 }, 0);
+  }
+
+  /** The message's sequence, if it is part of this state. */
+  of(messageId: string): number | undefined {
+    const sequence = this.shared.entries.get(messageId);
+    return sequence !== undefined && sequence <= this.last ? sequence : undefined;
+  }
+
+  /** This state's entries and one more. */
+  with(messageId: string, sequence: number): MessageSequences {
+    if (this.of(messageId) !== undefined) return this;
+    // In place only on top of the newest state, and only for a sequence past it: then no state
+    // that exists sees the new entry.
+    if (this.shared.tip === this.last && sequence > this.last && !this.shared.entries.has(messageId)) {
+      this.shared.entries.set(messageId, sequence);
+      this.shared.tip = sequence;
+      return new MessageSequences(this.shared, sequence);
+    }
+    const entries = new Map<string, number>();
+    for (const [id, seen] of this.shared.entries) if (seen <= this.last) entries.set(id, seen);
+    entries.set(messageId, sequence);
+    const last = Math.max(this.last, sequence);
+    return new MessageSequences({ entries, tip: last }, last);
+  }
+
+  /** Message ids in sequence order (for tests and debugging). */
+  toJSON(): Record<string, number> {
+    const entries = [...this.shared.entries].filter(([, sequence]) => sequence <= this.last);
+    return Object.fromEntries(entries.sort((a, b) => a[1] - b[1]));
+  }
+}
+
 export type TicketState =
   | { status: 'none' }
   | {
@@ -117,7 +165,7 @@ export type TicketState =
       customerChannel: ChannelKind;
       lastChannel: ChannelKind;
       /** Sequence of every message by id: re-applying a message is a no-op. */
-      sequences: Record<string, number>;
+      sequences: MessageSequences;
       messageCount: number;
       mergedInto?: string;
       merged: string[];
@@ -162,7 +210,7 @@ export function evolveTicket(state: TicketState, event: TicketEvent): TicketStat
       customerId: event.data.customerId,
       customerChannel: event.data.channel,
       lastChannel: event.data.channel,
-      sequences: {},
+      sequences: MessageSequences.empty(),
       messageCount: 0,
       merged: [],
       csatResponses: [],
@@ -173,7 +221,7 @@ export function evolveTicket(state: TicketState, event: TicketEvent): TicketStat
     case 'MessageReceived':
       return {
         ...state,
-        sequences: { ...state.sequences, [event.data.messageId]: event.data.sequence },
+        sequences: state.sequences.with(event.data.messageId, event.data.sequence),
         messageCount: Math.max(state.messageCount, event.data.sequence),
         lastChannel: event.data.channel,
         customerChannel: event.data.sender.kind === 'customer' ? event.data.channel : state.customerChannel,
@@ -285,7 +333,7 @@ function receive(command: Extract<TicketCommand, { type: 'ReceiveMessage' }>, st
   } else {
     ticket = state;
     // The same message again (a retried ingestion): already part of the timeline.
-    if (ticket.sequences[message.messageId] !== undefined) return [];
+    if (ticket.sequences.of(message.messageId) !== undefined) return [];
     if (ticket.mergedInto) throw new AlreadyMerged('ticket', ticket.ticketId, ticket.mergedInto, 'ticketId');
     if (ticket.status === 'closed') {
       if (!command.reopenIfClosed) throw new TicketClosedAlready(ticket.ticketId);
