@@ -120,24 +120,41 @@ interface PlannedAppend {
   head: StreamHead;
 }
 
-/** Parameters $1–$14 of the multi-stream append statement: the new heads, then every event. */
-function appendStreamsValues(planned: readonly PlannedAppend[]): unknown[] {
+/**
+ * Parameters $1–$4 of the multi-stream append statement, each one JSON text: the heads (one row per
+ * stream: name, category, new revision, new hash, whether its row exists, the revision and hash the
+ * events were chained on), the events (one row each: stream, revision, id, type, schema version,
+ * previous hash, hash), and their data and metadata documents. As `text[]` parameters instead, pg
+ * builds an array literal element by element (escaping each one) for every column: on ingestion's
+ * batches that was a seventh of everything the process allocated.
+ */
+function appendStreamsValues(planned: readonly PlannedAppend[]): string[] {
   const events = planned.flatMap((plan) => plan.chained);
   return [
-    planned.map((plan) => plan.request.stream),
-    planned.map((plan) => plan.request.category),
-    planned.map((plan) => plan.last.revision.toString()),
-    planned.map((plan) => plan.last.hash),
-    planned.map((plan) => plan.existed),
-    events.map((event) => event.streamName),
-    events.map((event) => event.revision.toString()),
-    events.map((event) => event.eventId),
-    events.map((event) => event.type),
-    events.map((event) => event.schemaVersion),
+    JSON.stringify(
+      planned.map((plan) => [
+        plan.request.stream,
+        plan.request.category,
+        plan.last.revision.toString(),
+        plan.last.hash,
+        plan.existed,
+        plan.head.revision.toString(),
+        plan.head.hash,
+      ]),
+    ),
+    JSON.stringify(
+      events.map((event) => [
+        event.streamName,
+        event.revision.toString(),
+        event.eventId,
+        event.type,
+        event.schemaVersion,
+        event.prevHash,
+        event.hash,
+      ]),
+    ),
     jsonArray(events.map((event) => event.dataJson)),
     jsonArray(events.map((event) => event.metadataJson)),
-    events.map((event) => event.prevHash),
-    events.map((event) => event.hash),
   ];
 }
 
@@ -756,8 +773,9 @@ export class PostgresEventStore implements MultiStreamEventStore {
   }
 
   /**
-   * The write of every multi-stream append (parameters: {@link appendStreamsValues}, then the heads
-   * the events were chained on): every head and every event. With `lock-and-check` it first locks
+   * The write of every multi-stream append (parameters: {@link appendStreamsValues}, the heads
+   * carrying what the events were chained on): every head and every event. With `lock-and-check`
+   * it first locks
    * the rows of the streams (in name order, the order every multi-stream append locks in) and
    * writes only if every locked head is the one the events were chained on and no stream expected
    * to be new has a row (`ok` false: nothing was written). The events are inserted in request
@@ -780,7 +798,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
         ? `checked AS (SELECT true AS ok)`
         : `locked AS (
          SELECT name, revision, last_hash, deleted FROM ${this.schema}.streams
-          WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE
+          WHERE name = ANY(ARRAY(SELECT h->>0 FROM jsonb_array_elements($1::jsonb) h)) ORDER BY name FOR UPDATE
        ), checked AS (
          SELECT coalesce(bool_and(CASE WHEN h.existed
                                        THEN l.revision = h.prev_revision AND l.last_hash = h.prev_hash AND NOT l.deleted
@@ -789,8 +807,9 @@ export class PostgresEventStore implements MultiStreamEventStore {
        )`;
     return {
       text: `WITH head AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::boolean[], $15::bigint[], $16::text[])
-           AS h(name, category, revision, last_hash, existed, prev_revision, prev_hash)
+         SELECT h->>0 AS name, h->>1 AS category, (h->>2)::bigint AS revision, h->>3 AS last_hash,
+                (h->>4)::boolean AS existed, (h->>5)::bigint AS prev_revision, h->>6 AS prev_hash
+           FROM jsonb_array_elements($1::jsonb) h
        ), ${checked}, moved AS (
          UPDATE ${this.schema}.streams s
             SET revision = head.revision, last_hash = head.last_hash, updated_at = now()
@@ -803,13 +822,11 @@ export class PostgresEventStore implements MultiStreamEventStore {
        ), ins AS (
          INSERT INTO ${this.schema}.events
            (stream_name, revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
-         SELECT b.stream_name, b.revision, b.event_id, b.type, b.schema_version, b.data, b.metadata,
-                b.prev_hash, b.hash
-           FROM ROWS FROM (unnest($6::text[]), unnest($7::bigint[]), unnest($8::uuid[]), unnest($9::text[]),
-                           unnest($10::int[]), jsonb_array_elements($11::jsonb), jsonb_array_elements($12::jsonb),
-                           unnest($13::text[]), unnest($14::text[]))
-                WITH ORDINALITY AS b(stream_name, revision, event_id, type, schema_version, data, metadata,
-                                     prev_hash, hash, ord)
+         SELECT b.e->>0, (b.e->>1)::bigint, (b.e->>2)::uuid, b.e->>3, (b.e->>4)::int, b.data, b.metadata,
+                b.e->>5, b.e->>6
+           FROM ROWS FROM (jsonb_array_elements($2::jsonb), jsonb_array_elements($3::jsonb),
+                           jsonb_array_elements($4::jsonb))
+                WITH ORDINALITY AS b(e, data, metadata, ord)
           WHERE (SELECT ok FROM checked)
           ORDER BY b.ord
          RETURNING stream_name, event_id, global_position, recorded_at
@@ -817,11 +834,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
        SELECT checked.ok, i.stream_name, i.event_id::text AS event_id, i.global_position::text AS position,
               (extract(epoch from i.recorded_at) * 1000)::float8 AS recorded_at_ms
          FROM checked LEFT JOIN ins i ON true`,
-      values: [
-        ...appendStreamsValues(planned),
-        planned.map((plan) => plan.head.revision.toString()),
-        planned.map((plan) => plan.head.hash),
-      ],
+      values: appendStreamsValues(planned),
     };
   }
 
