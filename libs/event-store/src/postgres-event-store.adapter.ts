@@ -204,6 +204,13 @@ async function runHook(
   }
 }
 
+/** A multi-stream write that ran into a stream another writer created meanwhile (its name or first revision). */
+function streamCreatedElsewhere(error: unknown): boolean {
+  return (
+    isUniqueViolation(error, STREAM_NAME_CONSTRAINT) || isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)
+  );
+}
+
 /** The events of a multi-stream append as recorded, in the order written, from the statement's rows. */
 function recordedOf(planned: readonly PlannedAppend[], rows: readonly MultiAppendRow[]): RecordedEvent[] {
   const byId = new Map(rows.map((row) => [row.event_id, row]));
@@ -856,13 +863,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
     } catch (error) {
       // A stream created by another writer since (its name or first revision taken), or an event id
       // stored before: the statement wrote nothing, and the locked path finds out which it was.
-      if (
-        isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
-        isUniqueViolation(error, STREAM_REVISION_CONSTRAINT) ||
-        isUniqueViolation(error, EVENT_ID_CONSTRAINT)
-      ) {
-        return undefined;
-      }
+      if (streamCreatedElsewhere(error) || isUniqueViolation(error, EVENT_ID_CONSTRAINT)) return undefined;
       throw translate(error);
     }
     if (!rows[0]?.ok) return undefined;
@@ -896,13 +897,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
       await client.query('ROLLBACK').catch(() => undefined);
       if (hookFailure) throw hookFailure.error;
       // As in tryAppendOnKnownHeads: the locked path finds out what the statement ran into.
-      if (
-        isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
-        isUniqueViolation(error, STREAM_REVISION_CONSTRAINT) ||
-        isUniqueViolation(error, EVENT_ID_CONSTRAINT)
-      ) {
-        return undefined;
-      }
+      if (streamCreatedElsewhere(error) || isUniqueViolation(error, EVENT_ID_CONSTRAINT)) return undefined;
       throw translate(error);
     } finally {
       client.release();
@@ -969,12 +964,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
       if (hookFailure) throw hookFailure.error;
       // Which of the two rows of the other writer's new stream the statement ran into first is up
       // to PostgreSQL; the rows of the streams this call locked cannot conflict.
-      if (
-        isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
-        isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)
-      ) {
-        return undefined;
-      }
+      if (streamCreatedElsewhere(error)) return undefined;
       if (isUniqueViolation(error, EVENT_ID_CONSTRAINT)) throw await this.alreadyStored(client, requests);
       throw translate(error);
     } finally {
