@@ -366,6 +366,55 @@ describe('consumer runtime: batch mode on the real broker', () => {
     expect([...events, ...more].filter((e) => rows.get(e.id) !== 1)).toEqual([]);
   });
 
+  it('records nothing in processed_messages for unrecordedTopics, in batches and one by one: a redelivery reaches the handler again', async () => {
+    const topic = uniqueName('consumer-batch-unrecorded');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 6 }, (_, i) => ownerAssigned(`ticket-u${i % 2}`));
+    await sendBatch(topic, events);
+    const calls = new Map<string, number>();
+    const counting: ApplyEvent = (event) => {
+      calls.set(event.id, (calls.get(event.id) ?? 0) + 1);
+      return Promise.resolve();
+    };
+    const recordedFor = async (group: string) =>
+      Number(
+        (
+          await pool.query<{ n: string }>(
+            'SELECT count(*) AS n FROM processed_messages WHERE consumer_group = $1',
+            [group],
+          )
+        ).rows[0]?.n,
+      );
+    for (const batch of [true, false]) {
+      calls.clear();
+      const options = optionsFor({ batch, unrecordedTopics: [topic] });
+      const first = await start(topic, options, counting);
+      await eventually(
+        () => first.metrics.snapshot().applied === events.length,
+        () => JSON.stringify(first.metrics.snapshot()),
+      );
+      await stop(first);
+      // Rewound: the same messages again, and the handler is called again for each.
+      await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
+      const second = await start(topic, options, counting);
+      await eventually(
+        () => second.metrics.snapshot().applied === events.length,
+        () => JSON.stringify(second.metrics.snapshot()),
+      );
+      expect(second.metrics.snapshot()).toMatchObject({ duplicates: 0 });
+      expect(events.map((e) => calls.get(e.id))).toEqual(events.map(() => 2));
+      expect(await recordedFor(options.groupId)).toBe(0);
+    }
+    // The same topic without the option records every id.
+    const recorded = optionsFor();
+    const third = await start(topic, recorded, counting);
+    await eventually(
+      () => third.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(third.metrics.snapshot()),
+    );
+    expect(await recordedFor(recorded.groupId)).toBe(events.length);
+  });
+
   it('still processes message by message with batch: false', async () => {
     const topic = uniqueName('consumer-batch-off');
     await kafka.createTopic(topic, 1);

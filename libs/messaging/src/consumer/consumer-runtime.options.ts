@@ -62,6 +62,14 @@ export interface ConsumerRuntimeOptions {
    * failure is logged and left to the handlers, which retry or park each message as usual.
    */
   prepareBatch?: (topic: string, events: readonly PublicEventEnvelope[]) => Promise<void>;
+  /**
+   * Topics whose handlers are idempotent on their own (they write through the event store behind a
+   * guard of their own, say): the runtime neither looks their message ids up in `processed_messages`
+   * nor records them there, on either path. A redelivered message reaches the handler again, which
+   * must then change nothing. Everything else (validation, transactions, retries, dead letters,
+   * offsets after the commit) stays as it is.
+   */
+  unrecordedTopics?: readonly string[];
   /** Counters to fill; a fresh {@link ConsumerMetrics} when omitted. */
   metrics?: ConsumerMetrics;
 }

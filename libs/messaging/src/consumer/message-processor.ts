@@ -169,6 +169,7 @@ export class MessageProcessor implements OnModuleInit {
   private readonly retry: RetryPolicy;
   private readonly maxMessageBytes: number;
   private readonly maxBatchMessages: number;
+  private readonly unrecorded: ReadonlySet<string>;
 
   constructor(
     @Inject(CONSUMER_RUNTIME_OPTIONS) private readonly options: ConsumerRuntimeOptions,
@@ -180,6 +181,7 @@ export class MessageProcessor implements OnModuleInit {
     assertRetryPolicy(this.retry);
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxBatchMessages = options.maxBatchMessages ?? DEFAULT_MAX_BATCH_MESSAGES;
+    this.unrecorded = new Set(options.unrecordedTopics ?? []);
     if (!Number.isInteger(this.maxBatchMessages) || this.maxBatchMessages < 1)
       throw new RangeError(`maxBatchMessages must be an integer ≥ 1, got ${this.maxBatchMessages}`);
   }
@@ -302,7 +304,8 @@ export class MessageProcessor implements OnModuleInit {
       scope.client = ids.size > 0 ? await this.options.pool.connect() : undefined;
       // 2. One lookup of the ids already processed; 3. the handlers in order on one transaction
       // (BEGIN at the first message to apply); 4. one insert of the applied ids, and COMMIT.
-      if (scope.client)
+      const recording = !this.unrecorded.has(topic);
+      if (scope.client && recording)
         for (const id of await findProcessed(scope.client, this.schema, this.options.groupId, [...ids]))
           scope.processed.add(id);
       await this.prepare(topic, scope, control);
@@ -314,7 +317,9 @@ export class MessageProcessor implements OnModuleInit {
         });
       }
       if (scope.began && scope.client) {
-        const recorded = await markProcessed(scope.client, this.schema, this.options.groupId, scope.applied);
+        const recorded = recording
+          ? await markProcessed(scope.client, this.schema, this.options.groupId, scope.applied)
+          : scope.applied.length;
         if (recorded !== scope.applied.length) {
           // Another instance (a rebalance overlap) recorded some of them since the lookup.
           throw new Error(
@@ -515,11 +520,14 @@ export class MessageProcessor implements OnModuleInit {
     const client = await this.options.pool.connect();
     let broken: unknown;
     try {
-      const fresh = await beginAndMarkProcessed(client, this.schema, this.options.groupId, event.id, {
-        topic: ctx.getTopic(),
-        partition: ctx.getPartition(),
-        offset: message.offset,
-      });
+      let fresh = true;
+      if (this.unrecorded.has(ctx.getTopic())) await client.query('BEGIN');
+      else
+        fresh = await beginAndMarkProcessed(client, this.schema, this.options.groupId, event.id, {
+          topic: ctx.getTopic(),
+          partition: ctx.getPartition(),
+          offset: message.offset,
+        });
       if (fresh) await apply(event, client);
       // A duplicate commits nothing but the empty transaction; ROLLBACK would cost the same.
       await client.query(fresh ? 'COMMIT' : 'ROLLBACK');
