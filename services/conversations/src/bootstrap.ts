@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { topicCatalogue } from '@handoff/contracts';
+import { inboundTopic, topicCatalogue } from '@handoff/contracts';
 import { PostgresEventStore, uuidV7 } from '@handoff/event-store';
 import {
   connectConsumer,
@@ -156,6 +156,9 @@ export async function startConversationsService(
       schema: READ_MODEL_SCHEMA,
       knownTenant: (tenantId: string) => tenants.has(tenantId),
       partitionsConsumedConcurrently: config.KAFKA_CONCURRENT_PARTITIONS,
+      // Ingestion is idempotent per channel message on its own (the `inbound-<hash>` guard streams):
+      // recording each message id in processed_messages as well would only repeat that.
+      unrecordedTopics: [inboundTopic('messages')],
     };
     const app = await createServiceApp(
       ConversationsModule.forRoot({
