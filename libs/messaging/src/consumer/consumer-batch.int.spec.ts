@@ -366,6 +366,44 @@ describe('consumer runtime: batch mode on the real broker', () => {
     expect([...events, ...more].filter((e) => rows.get(e.id) !== 1)).toEqual([]);
   });
 
+  it('does not call the handlers of the events prepareBatch says it completed, and counts and records them', async () => {
+    const topic = uniqueName('consumer-batch-completed');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 6 }, (_, i) => ownerAssigned(`ticket-c${i % 3}`));
+    await sendBatch(topic, events);
+    const handled: string[] = [];
+    // prepareBatch does the work of the even events itself; the handler does the rest.
+    const options = optionsFor({
+      prepareBatch: async (_topic, prepared) => {
+        const done = prepared.filter((_, i) => i % 2 === 0);
+        const client = await pool.connect();
+        try {
+          for (const event of done) await insertAssignment(event, client);
+        } finally {
+          client.release();
+        }
+        return new Set(done.map((e) => e.id));
+      },
+    });
+    const consumer = await start(topic, options, async (event, tx) => {
+      handled.push(event.id);
+      await insertAssignment(event, tx);
+    });
+    await eventually(
+      () => consumer.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    expect(handled).toEqual(events.filter((_, i) => i % 2 === 1).map((e) => e.id));
+    expect(consumer.metrics.snapshot()).toMatchObject({ consumed: 6, applied: 6, duplicates: 0 });
+    const rows = await applications(pool);
+    expect(events.filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+    const { rows: recorded } = await pool.query<{ message_id: string }>(
+      'SELECT message_id FROM processed_messages WHERE consumer_group = $1',
+      [options.groupId],
+    );
+    expect(new Set(recorded.map((r) => r.message_id))).toEqual(new Set(events.map((e) => e.id)));
+  });
+
   it('records nothing in processed_messages for unrecordedTopics, in batches and one by one: a redelivery reaches the handler again', async () => {
     const topic = uniqueName('consumer-batch-unrecorded');
     await kafka.createTopic(topic, 1);

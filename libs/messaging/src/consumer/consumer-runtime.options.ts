@@ -58,10 +58,16 @@ export interface ConsumerRuntimeOptions {
    * Batch mode: called for each batch transaction's messages once they are validated and checked
    * for duplicates, before the handlers run: the valid events not processed before, in offset
    * order. For work a handler does outside the transaction (idempotently) that is cheaper for many
-   * messages at once; the handlers still run for every message and then find that work done. A
-   * failure is logged and left to the handlers, which retry or park each message as usual.
+   * messages at once; the handlers then run and find that work done. It may return the ids of the
+   * events whose whole work it did: their handlers are not called, and they count as applied (their
+   * ids recorded with the batch, unless the topic is in {@link unrecordedTopics}). Should the batch
+   * roll back, every message goes through its handler on the per-message path as usual. A failure
+   * is logged and left to the handlers, which retry or park each message as usual.
    */
-  prepareBatch?: (topic: string, events: readonly PublicEventEnvelope[]) => Promise<void>;
+  prepareBatch?: (
+    topic: string,
+    events: readonly PublicEventEnvelope[],
+  ) => Promise<void | ReadonlySet<string>>;
   /**
    * Topics whose handlers are idempotent on their own (they write through the event store behind a
    * guard of their own, say): the runtime neither looks their message ids up in `processed_messages`

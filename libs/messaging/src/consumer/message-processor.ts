@@ -254,16 +254,25 @@ export class MessageProcessor implements OnModuleInit {
     }
   }
 
-  /** The `prepareBatch` option's call for a chunk: its fresh valid events; never throws for it. */
-  private async prepare(topic: string, scope: BatchScope, control: BatchControl): Promise<void> {
+  /**
+   * The `prepareBatch` option's call for a chunk: its fresh valid events; never throws for it.
+   * Resolves to the ids of the events it completed (none when it failed).
+   */
+  private async prepare(
+    topic: string,
+    scope: BatchScope,
+    control: BatchControl,
+  ): Promise<ReadonlySet<string>> {
+    const none = new Set<string>();
     const prepareBatch = this.options.prepareBatch;
-    if (!prepareBatch || !control.isActive()) return;
+    if (!prepareBatch || !control.isActive()) return none;
     const events: PublicEventEnvelope[] = [];
     for (const { verdict } of scope.entries.values())
       if (verdict.valid && !scope.processed.has(verdict.event.id)) events.push(verdict.event);
-    if (events.length === 0) return;
+    if (events.length === 0) return none;
+    let completed: ReadonlySet<string> = none;
     try {
-      await prepareBatch(topic, events);
+      completed = (await prepareBatch(topic, events)) ?? none;
     } catch (error) {
       this.logger.warn(
         `${topic}/${scope.partition}: prepareBatch failed, left to the handlers: ${errorMessage(error)}`,
@@ -272,6 +281,7 @@ export class MessageProcessor implements OnModuleInit {
     await control.heartbeat().catch((error: unknown) => {
       throw new BatchHeartbeatFailed(error);
     });
+    return completed;
   }
 
   private async processChunk<M extends RawMessage>(
@@ -308,8 +318,10 @@ export class MessageProcessor implements OnModuleInit {
       if (scope.client && recording)
         for (const id of await findProcessed(scope.client, this.schema, this.options.groupId, [...ids]))
           scope.processed.add(id);
-      await this.prepare(topic, scope, control);
+      const completed = await this.prepare(topic, scope, control);
       for (const message of chunk) {
+        if (completed.size > 0 && (await this.completedInBatch(scope, message.offset, completed, recording)))
+          continue;
         await batchScope.run(scope, () => handle(message));
         if (scope.failure) throw scope.failure.error;
         await control.heartbeat().catch((error: unknown) => {
@@ -366,6 +378,43 @@ export class MessageProcessor implements OnModuleInit {
       control.resolveOffset(message.offset);
       await control.heartbeat();
     }
+  }
+
+  /**
+   * A message whose work `prepareBatch` completed: counted as consumed and applied (its id recorded
+   * at commit, in a transaction begun for that when none is yet), without calling its handler.
+   * False for any other message (and for a repeat of a completed one within the chunk).
+   */
+  private async completedInBatch(
+    scope: BatchScope,
+    offset: string,
+    completed: ReadonlySet<string>,
+    recording: boolean,
+  ): Promise<boolean> {
+    const entry = scope.entries.get(offset);
+    const verdict = entry?.verdict;
+    if (
+      !entry ||
+      !verdict?.valid ||
+      !completed.has(verdict.event.id) ||
+      scope.processed.has(verdict.event.id)
+    )
+      return false;
+    if (!entry.consumedCounted) this.metrics.countConsumed();
+    entry.consumedCounted = true;
+    if (recording && !scope.began && scope.client) {
+      scope.began = true;
+      await scope.client.query('BEGIN');
+    }
+    scope.processed.add(verdict.event.id);
+    scope.applied.push({
+      messageId: verdict.event.id,
+      topic: scope.topic,
+      partition: scope.partition,
+      offset,
+    });
+    entry.outcome = 'applied';
+    return true;
   }
 
   /** `process` inside a batch transaction: apply on the shared client, record the id at commit. */
