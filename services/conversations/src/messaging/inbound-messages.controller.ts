@@ -20,20 +20,21 @@ type ChannelMessageEvent = Extract<PublicEventEnvelope, { type: typeof CHANNEL_M
  * The consumer runtime's `prepareBatch` for the inbound topic: the channel messages of a batch
  * transaction are ingested together ({@link IngestMessageHandler.ingestMany}: one append per round
  * of distinct senders and threads, each thread's and sender's messages in offset order, a thread or
- * sender stopping at its first failure). The handler below then meets each message already ingested
- * and is answered from the ingestion's memory; what failed here is met again there and retried or
- * parked with its reason.
+ * sender stopping at its first failure). The ids of the messages ingested go back to the runtime,
+ * which counts them applied without calling the handler below; what failed here is met again by the
+ * handler and retried or parked with its reason.
  */
 export const ingestInboundBatch =
   (ingestion: IngestMessageHandler) =>
-  async (topic: string, events: readonly PublicEventEnvelope[]): Promise<void> => {
-    if (topic !== inboundTopic('messages')) return;
+  async (topic: string, events: readonly PublicEventEnvelope[]): Promise<ReadonlySet<string> | undefined> => {
+    if (topic !== inboundTopic('messages')) return undefined;
     const messages = events.filter((e): e is ChannelMessageEvent => e.type === CHANNEL_MESSAGE);
-    if (messages.length === 0) return;
-    await ingestion.ingestMany(
+    if (messages.length === 0) return undefined;
+    const results = await ingestion.ingestMany(
       messages.map((event) => ({ input: event.data, request: ingestRequestOf(event) })),
       { awaitProjection: false, keepOrder: true },
     );
+    return new Set(messages.filter((_, i) => results[i]?.ok).map((event) => event.id));
   };
 
 /**
