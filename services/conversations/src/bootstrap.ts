@@ -125,7 +125,7 @@ export async function startConversationsService(
     });
     const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: READ_MODEL_SCHEMA });
     await checkpoints.init();
-    // The relay in a thread of its own (RELAY_THREAD, the default) or on this one.
+    // The relay on this thread, or in a thread of its own (RELAY_THREAD).
     const relay: { start(): void; stop(): Promise<void> } = config.RELAY_THREAD
       ? new RelayThread({
           name: RELAY_NAME,
