@@ -8,7 +8,7 @@ import type {
   NewEvent,
   StreamAppend,
 } from './event-store.port';
-import { canonicalJson, hashCanonicalEvent } from './hash-chain';
+import { canonicalJson, checkedCanonicalJson, hashCanonicalEvent } from './hash-chain';
 import { assertStreamName } from './stream-name';
 import type { UpcasterRegistry } from './upcasters';
 import { isUuid, uuidV7 } from './uuid-v7';
@@ -298,86 +298,10 @@ function isExpectedRevision(value: unknown): value is ExpectedRevision {
  * to `fail`.
  */
 function jsonOf(value: unknown, path: string, fail: (path: string, problem: string) => never): string {
-  const json = checkedCanonicalJson(value, []);
+  const json = checkedCanonicalJson(value);
   if (json !== undefined) return json;
   // Something is not JSON: toJson says what and where (and fails).
   return canonicalJson(toJson(value, path, fail));
-}
-
-/**
- * {@link canonicalJson} of a value that holds only plain objects, arrays, strings and keys without
- * U+0000, finite numbers, booleans and null (object members set to `undefined` left out);
- * `undefined` for anything else, cycles included.
- */
-function checkedCanonicalJson(value: unknown, ancestors: object[]): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value.includes('\u0000') ? undefined : JSON.stringify(value);
-    case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : undefined;
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object': {
-      if (value === null) return 'null';
-      if (ancestors.includes(value)) return undefined;
-      ancestors.push(value);
-      let out: string | undefined;
-      if (Array.isArray(value)) {
-        out = '[';
-        for (let i = 0; i < value.length; i += 1) {
-          const item: unknown = value[i];
-          const json = item === undefined ? undefined : checkedCanonicalJson(item, ancestors);
-          if (json === undefined) {
-            out = undefined;
-            break;
-          }
-          out += i === 0 ? json : `,${json}`;
-        }
-        if (out !== undefined) out += ']';
-      } else {
-        const prototype = Object.getPrototypeOf(value) as unknown;
-        if (prototype === Object.prototype || prototype === null) {
-          const record = value as Record<string, unknown>;
-          const keys = sortKeys(Object.keys(record));
-          out = '{';
-          for (const key of keys) {
-            const member = record[key];
-            if (member === undefined) continue;
-            const json = key.includes('\u0000') ? undefined : checkedCanonicalJson(member, ancestors);
-            if (json === undefined) {
-              out = undefined;
-              break;
-            }
-            out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${json}`;
-          }
-          if (out !== undefined) out += '}';
-        }
-      }
-      ancestors.pop();
-      return out;
-    }
-    case 'bigint':
-    case 'function':
-    case 'symbol':
-    case 'undefined':
-      return undefined;
-  }
-}
-
-/**
- * `keys` sorted in UTF-16 code unit order, in place. Objects of events have a handful of members:
- * an insertion sort needs no scratch array, where `Array.prototype.sort` allocated one per object
- * (a twentieth of what ingestion allocated).
- */
-function sortKeys(keys: string[]): string[] {
-  if (keys.length > 16) return keys.sort();
-  for (let i = 1; i < keys.length; i += 1) {
-    const key = keys[i]!;
-    let j = i - 1;
-    for (; j >= 0 && keys[j]! > key; j -= 1) keys[j + 1] = keys[j]!;
-    keys[j + 1] = key;
-  }
-  return keys;
 }
 
 /**

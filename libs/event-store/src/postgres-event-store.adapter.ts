@@ -189,18 +189,23 @@ function withPositions(
   });
 }
 
+/** The caller's work of an append's transaction failed: rethrown as it was, after the rollback. */
+class WorkFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('the work inside the append transaction failed');
+  }
+}
+
 /** Runs the caller's work of an append's transaction; its failure is told apart from the store's own. */
-async function runHook(
+async function runWithin(
   within: NonNullable<PostgresAppendOptions['withinTransaction']>,
   recorded: readonly RecordedEvent[],
   client: PoolClient,
-  failed: (error: unknown) => void,
 ): Promise<void> {
   try {
     await within(recorded, client);
   } catch (error) {
-    failed(error);
-    throw error;
+    throw new WorkFailed(error);
   }
 }
 
@@ -209,6 +214,14 @@ function streamCreatedElsewhere(error: unknown): boolean {
   return (
     isUniqueViolation(error, STREAM_NAME_CONSTRAINT) || isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)
   );
+}
+
+/**
+ * What a write on known heads may run into without having written anything: a stream another writer
+ * created meanwhile, or an event id stored before. The locked path then finds out which it was.
+ */
+function knownHeadsConflict(error: unknown): boolean {
+  return streamCreatedElsewhere(error) || isUniqueViolation(error, EVENT_ID_CONSTRAINT);
 }
 
 /** The events of a multi-stream append as recorded, in the order written, from the statement's rows. */
@@ -782,8 +795,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
   /**
    * The write of every multi-stream append (parameters: {@link appendStreamsValues}, the heads
    * carrying what the events were chained on): every head and every event. With `lock-and-check`
-   * it first locks
-   * the rows of the streams (in name order, the order every multi-stream append locks in) and
+   * it first locks the rows of the streams (in name order, the order every multi-stream append locks in) and
    * writes only if every locked head is the one the events were chained on and no stream expected
    * to be new has a row (`ok` false: nothing was written). The events are inserted in request
    * order, then batch order, so their global positions (and the global order, all of them sharing
@@ -861,9 +873,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
         this.multiAppendStatement(planned, 'lock-and-check'),
       ));
     } catch (error) {
-      // A stream created by another writer since (its name or first revision taken), or an event id
-      // stored before: the statement wrote nothing, and the locked path finds out which it was.
-      if (streamCreatedElsewhere(error) || isUniqueViolation(error, EVENT_ID_CONSTRAINT)) return undefined;
+      if (knownHeadsConflict(error)) return undefined;
       throw translate(error);
     }
     if (!rows[0]?.ok) return undefined;
@@ -879,7 +889,6 @@ export class PostgresEventStore implements MultiStreamEventStore {
     within: NonNullable<PostgresAppendOptions['withinTransaction']>,
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
-    let hookFailure: { error: unknown } | undefined;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<MultiAppendRow>(
@@ -890,14 +899,13 @@ export class PostgresEventStore implements MultiStreamEventStore {
         return undefined;
       }
       const written = withPositions(planned, rows);
-      await runHook(within, recordedOf(planned, rows), client, (error) => (hookFailure = { error }));
+      await runWithin(within, recordedOf(planned, rows), client);
       await client.query('COMMIT');
       return written;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (hookFailure) throw hookFailure.error;
-      // As in tryAppendOnKnownHeads: the locked path finds out what the statement ran into.
-      if (streamCreatedElsewhere(error) || isUniqueViolation(error, EVENT_ID_CONSTRAINT)) return undefined;
+      if (error instanceof WorkFailed) throw error.error;
+      if (knownHeadsConflict(error)) return undefined;
       throw translate(error);
     } finally {
       client.release();
@@ -918,7 +926,6 @@ export class PostgresEventStore implements MultiStreamEventStore {
     within?: PostgresAppendOptions['withinTransaction'],
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
-    let hookFailure: { error: unknown } | undefined;
     try {
       await client.query('BEGIN');
       const { rows: locked } = await client.query<{
@@ -955,13 +962,12 @@ export class PostgresEventStore implements MultiStreamEventStore {
         this.multiAppendStatement(planned, 'locked-already'),
       );
       const written = withPositions(planned, rows);
-      if (within)
-        await runHook(within, recordedOf(planned, rows), client, (error) => (hookFailure = { error }));
+      if (within) await runWithin(within, recordedOf(planned, rows), client);
       await client.query('COMMIT');
       return written;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (hookFailure) throw hookFailure.error;
+      if (error instanceof WorkFailed) throw error.error;
       // Which of the two rows of the other writer's new stream the statement ran into first is up
       // to PostgreSQL; the rows of the streams this call locked cannot conflict.
       if (streamCreatedElsewhere(error)) return undefined;
