@@ -96,7 +96,18 @@ export interface ProjectionBarrier {
  * same transaction: they are readable when it returns, without waiting for the projection.
  */
 export interface AppendWithReadModel {
+  /** @throws ReadModelConflict when the rows ran into another transaction's: nothing was written. */
   appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
+}
+
+/**
+ * The read-model rows of an {@link AppendWithReadModel} ran into another transaction's (a deadlock
+ * the database broke): the append was rolled back with them, and a new attempt may pass.
+ */
+export class ReadModelConflict extends Error {
+  constructor(options: { cause: unknown }) {
+    super('the read-model rows written with the append ran into another transaction', options);
+  }
 }
 
 /** Serialises the continuity decisions of one customer, across every replica. */

@@ -42,6 +42,7 @@ import {
   type IdGenerator,
   type IngestSettings,
   type ProjectionBarrier,
+  ReadModelConflict,
   type ReadModelQueries,
   type TicketRow,
   metadataOf,
@@ -429,7 +430,9 @@ export class IngestMessageHandler {
           // rows written with the append ran into another transaction's: decide each message again
           // from scratch.
           const conflict =
-            error instanceof WrongExpectedVersion || error instanceof StreamDeleted || isLockConflict(error);
+            error instanceof WrongExpectedVersion ||
+            error instanceof StreamDeleted ||
+            error instanceof ReadModelConflict;
           if (!conflict) throw error;
           for (const p of planned) deferred.add(p.index);
           return undefined;
@@ -973,12 +976,6 @@ function resultOf(receipt: IngestReceipt, state: TicketState): IngestResult {
 }
 
 /** The id a message's sender goes by: its own id, else its identity's value, else its kind. */
-/** A deadlock or serialisation failure: PostgreSQL rolled the transaction back, a new attempt may pass. */
-function isLockConflict(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
-}
-
 function senderIdOf(message: ValidMessage): string {
   return message.sender.id ?? message.sender.identity?.value ?? message.sender.kind;
 }

@@ -1,5 +1,5 @@
 import type { AppendResult, PostgresEventStore, RecordedEvent, StreamAppend } from '@handoff/event-store';
-import type { AppendWithReadModel } from '../application/conversations.ports';
+import { type AppendWithReadModel, ReadModelConflict } from '../application/conversations.ports';
 import { projectOwnEvents } from './conversations.projection';
 
 /** Positions remembered for the projection runner at most (a runner that stopped leaves them). */
@@ -35,7 +35,12 @@ export class InlineProjection implements AppendWithReadModel {
           this.prefixes.some((prefix) => event.streamName.startsWith(prefix)),
         );
         if (own.length === 0) return;
-        await projectOwnEvents(own, tx);
+        try {
+          await projectOwnEvents(own, tx);
+        } catch (error) {
+          if (isLockConflict(error)) throw new ReadModelConflict({ cause: error });
+          throw error;
+        }
         // Remembered before the commit: the runner cannot meet these events earlier. A commit that
         // fails leaves positions no event will ever have, forgotten with the oldest.
         for (const event of own) this.written.add(event.globalPosition);
@@ -49,4 +54,10 @@ export class InlineProjection implements AppendWithReadModel {
 
   /** The projection runner's `skip`: whether the event's rows were written with it (asked once). */
   readonly writtenAlready = (event: RecordedEvent): boolean => this.written.delete(event.globalPosition);
+}
+
+/** PostgreSQL broke a deadlock or a serialisation failure by rolling this transaction back. */
+function isLockConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
