@@ -1,9 +1,9 @@
-// Relay factories for the relay-thread spec: loaded inside the worker thread by RelayThread.
+// Relay factories of the relay specs: loaded in a worker thread by RelayThread, or run by relay.process.ts.
 import { PostgresEventStore } from '@handoff/event-store';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { OutboxRelay } from '../outbox-relay';
-import { PostgresRelayCheckpointStore } from '../relay-checkpoint-store';
+import { PostgresRelayCheckpointStore, type RelayCheckpointStore } from '../relay-checkpoint-store';
 import type { RelayFactory } from '../relay-thread';
 import { encodeTestEnvelope, TEST_CATEGORY, testMapper } from './relay-fixtures';
 
@@ -14,6 +14,10 @@ export interface TestRelaySettings {
   brokers: string[];
   topic: string;
   relayName: string;
+  /** Internal events per Kafka batch; default 50. */
+  batchSize?: number;
+  /** Test-only throttle: waits this long before each checkpoint save. */
+  saveDelayMs?: number;
 }
 
 /** The test relay over connections of the thread's own. */
@@ -37,8 +41,11 @@ export const createTestRelay: RelayFactory<TestRelaySettings> = async (settings,
       brokers: settings.brokers,
       logLevel: logLevel.NOTHING,
     }),
-    checkpoints: new PostgresRelayCheckpointStore({ connection: pool, schema: settings.checkpointSchema }),
-    batchSize: 50,
+    checkpoints: throttled(
+      new PostgresRelayCheckpointStore({ connection: pool, schema: settings.checkpointSchema }),
+      settings.saveDelayMs,
+    ),
+    batchSize: settings.batchSize ?? 50,
     backoff: { initialMs: 50, maxMs: 200 },
     onError: hooks.onError,
   });
@@ -54,3 +61,14 @@ export const createTestRelay: RelayFactory<TestRelaySettings> = async (settings,
 /** A factory that cannot build its relay: the thread fails before it runs. */
 export const createUnbuildableRelay: RelayFactory<{ reason: string }> = (settings) =>
   Promise.reject(new Error(settings.reason));
+
+function throttled(checkpoints: RelayCheckpointStore, delayMs: number | undefined): RelayCheckpointStore {
+  if (!delayMs) return checkpoints;
+  return {
+    load: (name) => checkpoints.load(name),
+    save: async (name, position) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await checkpoints.save(name, position);
+    },
+  };
+}
