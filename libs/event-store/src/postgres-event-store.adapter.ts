@@ -1079,11 +1079,12 @@ export class PostgresEventStore implements MultiStreamEventStore {
   ): Promise<Fetched> {
     if (!streamPrefixes) return this.fetchAllAfter(cursor, limit);
     const patterns = streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
-    const { rows } = await this.query<
+    const { rows } = await this.prepared<
       { held: boolean; last_xid: string | null; last_position: string | null; scanned: number | null } & (
         EventRow | { [K in keyof EventRow]: null }
       )
     >(
+      `${this.channel}_after`,
       `WITH visible AS (
          SELECT ${EVENT_COLUMNS}, transaction_id FROM ${this.schema}.events
           WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
@@ -1198,6 +1199,25 @@ export class PostgresEventStore implements MultiStreamEventStore {
   private async query<Row extends object>(text: string, values: unknown[]): Promise<{ rows: Row[] }> {
     try {
       return await this.pool.query<Row>(text, values);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /**
+   * {@link query} as a named statement: parsed once per connection, and planned once when
+   * PostgreSQL finds its generic plan as good as the custom ones. Only for statements whose plan
+   * does not depend on the values: the subscriptions' reads, whose planning (the frontier's
+   * subqueries) costs PostgreSQL more than running them. Statements over `unnest` or JSON arrays
+   * of the caller's rows stay unnamed: their custom plans know how many rows come.
+   */
+  private async prepared<Row extends object>(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<{ rows: Row[] }> {
+    try {
+      return await this.pool.query<Row>({ name, text, values });
     } catch (error) {
       throw translate(error);
     }
