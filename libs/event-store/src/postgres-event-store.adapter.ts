@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DatabaseError, Pool, type PoolClient } from 'pg';
 import {
   assertExpectedRevision,
@@ -356,6 +357,12 @@ export class PostgresEventStore implements MultiStreamEventStore {
   private readonly heads = new Map<string, StreamHead>();
   private notifying = false;
   private notifyAgain = false;
+  /**
+   * The payload of this store's NOTIFYs. Its subscriptions were woken at the commit already, so the
+   * echo of its own NOTIFY is ignored: woken twice, each subscription would read a second time and
+   * find nothing new.
+   */
+  private readonly notifier = randomUUID();
 
   constructor(options: PostgresEventStoreOptions) {
     const schema = options.schema ?? 'event_store';
@@ -1012,8 +1019,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
   }
 
   /**
-   * Wakes subscriptions after a commit: this store's at once, other processes' through one NOTIFY
-   * per burst of appends. The NOTIFY is its own statement, never part of an append: PostgreSQL
+   * Wakes subscriptions after a commit: this store's at once, other stores' (other processes, a
+   * relay thread) through one NOTIFY per burst of appends, whose payload names this store. The NOTIFY is its own statement, never part of an append: PostgreSQL
    * serialises the commits of all transactions that notify, which would cap append throughput.
    */
   private announce(): void {
@@ -1024,7 +1031,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
     }
     this.notifying = true;
     void this.pool
-      .query('SELECT pg_notify($1, $2)', [this.channel, ''])
+      .query('SELECT pg_notify($1, $2)', [this.channel, this.notifier])
       .catch(() => undefined) // a lost wake-up only delays other processes until their next poll
       .finally(() => {
         this.notifying = false;
@@ -1164,7 +1171,9 @@ export class PostgresEventStore implements MultiStreamEventStore {
     if (this.closed) return Promise.reject(new StoreFailure('the event store is closed'));
     const listener = (async () => {
       const client = await this.pool.connect();
-      client.on('notification', () => this.signal.notify());
+      client.on('notification', (message) => {
+        if (message.payload !== this.notifier) this.signal.notify();
+      });
       // A terminated backend can emit 'error' more than once, and close() may have released the client
       // already: it goes back to the pool exactly once.
       let released = false;
