@@ -177,6 +177,43 @@ describe('ProjectionRunner', () => {
     await skipping.stop();
   });
 
+  it('saves the checkpoint of skipped-only batches at most once per interval, and at stop', async () => {
+    const checkpoint = async () =>
+      (
+        await pool.query<{ position: string }>(
+          `SELECT position::text AS position FROM read_model.projection_checkpoints WHERE name = 'lazy'`,
+        )
+      ).rows[0]?.position;
+    // The rows of `counter-inline` count as written by their appender: always skipped.
+    const lazy = runner('lazy', increment, {
+      skip: (event) => event.streamName === 'counter-inline',
+      skippedCheckpointIntervalMs: 60_000,
+    });
+    await lazy.init();
+    await lazy.start();
+    // Catching up applies (among earlier tests' events) this one, and saves with it.
+    const first = await append('counter-applied', 1);
+    await lazy.waitFor(first.position);
+    expect(await checkpoint()).toBe(first.position.toString());
+    // Skipped within the interval: the position moves in memory only (waiters are released).
+    const second = await append('counter-inline', 2);
+    await lazy.waitFor(second.position);
+    expect(lazy.checkpoint()).toBe(second.position);
+    expect(await checkpoint()).toBe(first.position.toString());
+    // An applied batch saves its own position with its rows.
+    const applied = await append('counter-applied', 1);
+    await lazy.waitFor(applied.position);
+    expect(await checkpoint()).toBe(applied.position.toString());
+    expect(await count(pool, 'counter-applied')).toBe(2);
+    expect(await count(pool, 'counter-inline')).toBeUndefined();
+    // Skipped again, then stopped: stop saves the position.
+    const last = await append('counter-inline', 1);
+    await lazy.waitFor(last.position);
+    expect(await checkpoint()).toBe(applied.position.toString());
+    await lazy.stop();
+    expect(await checkpoint()).toBe(last.position.toString());
+  });
+
   it('waitFor rejects with the projection name when the position never arrives', async () => {
     const idle = runner('idle');
     await idle.init();

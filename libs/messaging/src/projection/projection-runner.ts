@@ -30,6 +30,13 @@ export interface ProjectionRunnerOptions {
    * statements must then be idempotent, as a replay after a restart needs them to be anyway).
    */
   skip?: (event: RecordedEvent) => boolean;
+  /**
+   * A batch whose events were all skipped saves the checkpoint only if this long has passed since
+   * the last save (default 1000 ms); otherwise the next save (an applied batch, a later skipped one,
+   * `stop()`) covers it. Saves a statement per append for a service that writes its rows with its
+   * appends; a crash replays at most this window's skipped events, applied again idempotently.
+   */
+  skippedCheckpointIntervalMs?: number;
   /** Most events applied in one transaction; default 200. */
   maxBatch?: number;
   /** Restart delays after a failure (the subscription resumes from the checkpoint). */
@@ -58,6 +65,9 @@ export class ProjectionRunner {
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private position: bigint | undefined;
+  /** The position of skipped events whose checkpoint is not saved yet ({@link skippedCheckpointIntervalMs}). */
+  private unsaved: bigint | undefined;
+  private savedAt = Number.NEGATIVE_INFINITY;
   private readonly waiters = new Set<{ position: bigint; resolve: () => void }>();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
@@ -106,6 +116,11 @@ export class ProjectionRunner {
     this.subscription = undefined;
     await subscription?.stop();
     await this.draining;
+    // Skipped events' checkpoint not saved yet: saved now, so a restart does not replay them. If
+    // this fails, the restart replays them, which is harmless.
+    if (this.unsaved !== undefined) {
+      await this.saveCheckpoint(this.unsaved).catch(() => undefined);
+    }
   }
 
   /** The global position of the last event applied, if any. */
@@ -145,6 +160,8 @@ export class ProjectionRunner {
       [this.options.name],
     );
     this.position = rows[0] ? BigInt(rows[0].position) : undefined;
+    // Delivered again from the saved checkpoint.
+    this.unsaved = undefined;
     if (this.stopped) return;
     const generation = (this.generation += 1);
     this.buffer = [];
@@ -194,16 +211,17 @@ export class ProjectionRunner {
     if (!last) return;
     const skip = this.options.skip;
     const due = skip ? batch.filter((event) => !skip(event)) : batch;
-    const checkpoint = {
-      text: `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
-             ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-      values: [this.options.name, last.globalPosition.toString()],
-    };
-    // Nothing to apply: the checkpoint alone, one statement.
+    // Nothing to apply: the checkpoint alone, one statement, unless one was saved just now.
     if (due.length === 0) {
-      await this.options.pool.query(checkpoint);
+      const interval = this.options.skippedCheckpointIntervalMs ?? 1_000;
+      if (performance.now() - this.savedAt < interval) {
+        this.unsaved = last.globalPosition;
+        return;
+      }
+      await this.saveCheckpoint(last.globalPosition);
       return;
     }
+    const checkpoint = this.checkpointStatement(last.globalPosition);
     const client = await this.options.pool.connect();
     let broken: Error | undefined;
     try {
@@ -212,6 +230,8 @@ export class ProjectionRunner {
       else for (const event of due) await this.options.apply(event, client);
       await client.query(checkpoint);
       await client.query('COMMIT');
+      this.savedAt = performance.now();
+      this.unsaved = undefined;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
@@ -220,6 +240,20 @@ export class ProjectionRunner {
     } finally {
       client.release(broken);
     }
+  }
+
+  private checkpointStatement(position: bigint): { text: string; values: string[] } {
+    return {
+      text: `INSERT INTO ${this.table} (name, position) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+      values: [this.options.name, position.toString()],
+    };
+  }
+
+  private async saveCheckpoint(position: bigint): Promise<void> {
+    await this.options.pool.query(this.checkpointStatement(position));
+    this.savedAt = performance.now();
+    if (this.unsaved !== undefined && this.unsaved <= position) this.unsaved = undefined;
   }
 
   /** Drops the failed subscription and what it buffered, and resubscribes from the checkpoint. */
