@@ -1020,8 +1020,9 @@ export class PostgresEventStore implements MultiStreamEventStore {
 
   /**
    * Wakes subscriptions after a commit: this store's at once, other stores' (other processes, a
-   * relay thread) through one NOTIFY per burst of appends, whose payload names this store. The NOTIFY is its own statement, never part of an append: PostgreSQL
-   * serialises the commits of all transactions that notify, which would cap append throughput.
+   * relay thread) through one NOTIFY per burst of appends, whose payload names this store. The
+   * NOTIFY is its own statement, never part of an append: PostgreSQL serialises the commits of all
+   * transactions that notify, which would cap append throughput.
    */
   private announce(): void {
     this.signal.notify();
@@ -1086,12 +1087,11 @@ export class PostgresEventStore implements MultiStreamEventStore {
   ): Promise<Fetched> {
     if (!streamPrefixes) return this.fetchAllAfter(cursor, limit);
     const patterns = streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
-    const { rows } = await this.prepared<
+    const { rows } = await this.query<
       { held: boolean; last_xid: string | null; last_position: string | null; scanned: number | null } & (
         EventRow | { [K in keyof EventRow]: null }
       )
     >(
-      `${this.channel}_after`,
       `WITH visible AS (
          SELECT ${EVENT_COLUMNS}, transaction_id FROM ${this.schema}.events
           WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
@@ -1111,6 +1111,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
          LEFT JOIN visible v ON last.last_xid IS NOT NULL AND v.stream_name LIKE ANY($4::text[])
         ORDER BY v.transaction_id, v.global_position`,
       [cursor.xid, cursor.position, limit, patterns],
+      `${this.channel}_after`,
     );
     const first = rows[0];
     const heldBack = first?.held ?? false;
@@ -1129,25 +1130,22 @@ export class PostgresEventStore implements MultiStreamEventStore {
 
   /** {@link fetchAfter} without a filter: every scanned row is delivered, so one plain range scan. */
   private async fetchAllAfter(cursor: Cursor, limit: number): Promise<Fetched> {
-    let rows: ({ held: boolean; xid: string | null } & (EventRow | { [K in keyof EventRow]: null }))[];
-    try {
-      ({ rows } = await this.pool.query({
-        name: `${this.channel}_all_after`,
-        text: `SELECT held.held, e.*
-                 FROM (${HELD_BACK_SQL(this.schema)} AS held) held
-                 LEFT JOIN LATERAL (
-                   SELECT ${EVENT_COLUMNS}, transaction_id, transaction_id::text AS xid FROM ${this.schema}.events
-                    WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                      AND transaction_id < ${FRONTIER_SQL}
-                    ORDER BY transaction_id, global_position
-                    LIMIT $3
-                 ) e ON true
-                ORDER BY e.transaction_id, e.global_position`,
-        values: [cursor.xid, cursor.position, limit],
-      }));
-    } catch (error) {
-      throw translate(error);
-    }
+    const { rows } = await this.query<
+      { held: boolean; xid: string | null } & (EventRow | { [K in keyof EventRow]: null })
+    >(
+      `SELECT held.held, e.*
+         FROM (${HELD_BACK_SQL(this.schema)} AS held) held
+         LEFT JOIN LATERAL (
+           SELECT ${EVENT_COLUMNS}, transaction_id, transaction_id::text AS xid FROM ${this.schema}.events
+            WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+              AND transaction_id < ${FRONTIER_SQL}
+            ORDER BY transaction_id, global_position
+            LIMIT $3
+         ) e ON true
+        ORDER BY e.transaction_id, e.global_position`,
+      [cursor.xid, cursor.position, limit],
+      `${this.channel}_all_after`,
+    );
     const heldBack = rows[0]?.held ?? false;
     const events = rows.filter((row): row is typeof row & EventRow & { xid: string } => row.xid !== null);
     const last = events[events.length - 1];
@@ -1205,28 +1203,20 @@ export class PostgresEventStore implements MultiStreamEventStore {
     }
   }
 
-  private async query<Row extends object>(text: string, values: unknown[]): Promise<{ rows: Row[] }> {
-    try {
-      return await this.pool.query<Row>(text, values);
-    } catch (error) {
-      throw translate(error);
-    }
-  }
-
   /**
-   * {@link query} as a named statement: parsed once per connection, and planned once when
-   * PostgreSQL finds its generic plan as good as the custom ones. Only for statements whose plan
-   * does not depend on the values: the subscriptions' reads, whose planning (the frontier's
-   * subqueries) costs PostgreSQL more than running them. Statements over `unnest` or JSON arrays
-   * of the caller's rows stay unnamed: their custom plans know how many rows come.
+   * One statement on the pool, its failure translated. With a `name`, a named statement: parsed
+   * once per connection, and planned once when PostgreSQL finds its generic plan as good as the
+   * custom ones. Named are the subscriptions' reads, whose planning (the frontier's subqueries)
+   * costs PostgreSQL more than running them. Statements over `unnest` or JSON arrays of the
+   * caller's rows stay unnamed: their custom plans know how many rows come.
    */
-  private async prepared<Row extends object>(
-    name: string,
+  private async query<Row extends object>(
     text: string,
     values: unknown[],
+    name?: string,
   ): Promise<{ rows: Row[] }> {
     try {
-      return await this.pool.query<Row>({ name, text, values });
+      return await this.pool.query<Row>(name === undefined ? { text, values } : { name, text, values });
     } catch (error) {
       throw translate(error);
     }

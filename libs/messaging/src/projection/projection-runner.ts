@@ -253,7 +253,7 @@ export class ProjectionRunner {
   private async saveCheckpoint(position: bigint): Promise<void> {
     await this.options.pool.query(this.checkpointStatement(position));
     this.savedAt = performance.now();
-    if (this.unsaved !== undefined && this.unsaved <= position) this.unsaved = undefined;
+    this.unsaved = undefined;
   }
 
   /** Drops the failed subscription and what it buffered, and resubscribes from the checkpoint. */
