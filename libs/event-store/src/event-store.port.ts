@@ -103,6 +103,14 @@ export interface SubscriptionOptions {
   onError: (error: unknown) => void;
   /** Called once, when the subscription has delivered every event committed so far and goes live. */
   onCaughtUp?: () => void;
+  /**
+   * Live, read at most once per this many milliseconds: a commit sooner after the previous read
+   * waits for the rest of the interval, so the commits of a burst are read and delivered together.
+   * Fewer reads under load for a subscriber that can take up to that much more latency (a relay, a
+   * projection nobody waits for: see {@link Subscription.readNow}). Default 0. A hint: adapters
+   * that push events (EventStoreDB) deliver as they receive.
+   */
+  coalesceMs?: number;
 }
 
 export interface SubscribeToAllOptions extends SubscriptionOptions {
@@ -114,6 +122,11 @@ export interface SubscribeToAllOptions extends SubscriptionOptions {
 export interface Subscription {
   /** Stops delivery and resolves once no `onEvent` call is running. Do not await it inside `onEvent`. */
   stop(): Promise<void>;
+  /**
+   * For a subscription with `coalesceMs`: someone waits for what is committed now, so it is read at
+   * once, without waiting for the rest of the interval. Absent where nothing is coalesced.
+   */
+  readNow?(): void;
 }
 
 /** Why {@link EventStore.verifyStream} rejected a stream's hash chain. */

@@ -287,6 +287,7 @@ export class InMemoryEventStore implements MultiStreamEventStore {
         this.subscriptions.delete(subscription);
         await subscription.stop();
       },
+      readNow: () => subscription.readNow?.(),
     };
   }
 }

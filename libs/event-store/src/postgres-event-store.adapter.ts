@@ -577,6 +577,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
         this.subscriptions.delete(subscription);
         await subscription.stop();
       },
+      readNow: () => subscription.readNow?.(),
     };
   }
 

@@ -78,6 +78,13 @@ export function normaliseSubscription(options: SubscribeToAllOptions): {
   ) {
     throw new InvalidArgument('filter.streamPrefixes', 'expected an array of non-empty strings');
   }
+  const { coalesceMs } = options;
+  if (
+    coalesceMs !== undefined &&
+    (typeof coalesceMs !== 'number' || !Number.isFinite(coalesceMs) || coalesceMs < 0)
+  ) {
+    throw new InvalidArgument('coalesceMs', 'expected a finite number >= 0');
+  }
   return { fromPosition: normalisePosition(options.fromPosition), streamPrefixes: prefixes };
 }
 
