@@ -214,6 +214,25 @@ describe('ProjectionRunner', () => {
     expect(await checkpoint()).toBe(last.position.toString());
   });
 
+  it('with coalesceMs, writes the rows nobody waits for at the interval, and at once for a waiter', async () => {
+    const slow = runner('coalescing', increment, { coalesceMs: 60_000 });
+    await slow.init();
+    await slow.start();
+    // Within the interval of the catch-up read, but a waiter has it read at once.
+    const first = await append('counter-coalesced', 1);
+    await slow.waitFor(first.position);
+    expect(await count(pool, 'counter-coalesced')).toBe(1);
+    // Within the interval again, and no waiter: not read yet.
+    const second = await append('counter-coalesced', 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(slow.checkpoint()).toBe(first.position);
+    expect(await count(pool, 'counter-coalesced')).toBe(1);
+    // A waiter does not wait for the interval (60 s; waitFor gives up after 5 s).
+    await slow.waitFor(second.position, 5_000);
+    expect(await count(pool, 'counter-coalesced')).toBe(3);
+    await slow.stop();
+  });
+
   it('waitFor rejects with the projection name when the position never arrives', async () => {
     const idle = runner('idle');
     await idle.init();

@@ -37,6 +37,12 @@ export interface ProjectionRunnerOptions {
    * appends; a crash replays at most this window's skipped events, applied again idempotently.
    */
   skippedCheckpointIntervalMs?: number;
+  /**
+   * Live, read the store at most once per this many milliseconds (the subscription's `coalesceMs`),
+   * so the rows of a burst of appends are written in one transaction; default 0. {@link waitFor}
+   * does not wait for the interval: a waiter has the subscription read at once.
+   */
+  coalesceMs?: number;
   /** Most events applied in one transaction; default 200. */
   maxBatch?: number;
   /** Restart delays after a failure (the subscription resumes from the checkpoint). */
@@ -151,6 +157,8 @@ export class ProjectionRunner {
         );
       }, timeoutMs);
       this.waiters.add(waiter);
+      // A coalescing subscription reads at once for a waiter.
+      this.subscription?.readNow?.();
     });
   }
 
@@ -170,6 +178,7 @@ export class ProjectionRunner {
       filter: { streamPrefixes: this.options.categories.map((category) => `${category}-`) },
       onEvent: (event) => this.enqueue(generation, event),
       onError: (error) => this.restart(generation, error),
+      ...(this.options.coalesceMs === undefined ? {} : { coalesceMs: this.options.coalesceMs }),
     });
   }
 

@@ -51,6 +51,12 @@ export interface OutboxRelayOptions<Envelope> {
   batchSize?: number;
   /** How long a partial batch waits for more events before it is sent; default 5 ms. */
   lingerMs?: number;
+  /**
+   * Live, how long the relay lets the commits of a burst accumulate before it reads them (the
+   * subscription's `coalesceMs`): one read, one Kafka request and one checkpoint for several
+   * appends instead of each, at up to that much more publication latency. Default 0.
+   */
+  coalesceMs?: number;
   /** Restart delays after a failure: doubling from `initialMs` up to `maxMs`; default 200 ms → 10 s. */
   backoff?: { initialMs: number; maxMs: number };
   /** Retries of the kafkajs producer within one send, before the relay treats it as a failure. */
@@ -232,6 +238,7 @@ export class OutboxRelay<Envelope> {
         filter: { streamPrefixes: this.options.categories.map((category) => `${category}-`) },
         onEvent: (event) => this.onEvent(event),
         onError: (error) => this.fail(error),
+        ...(this.options.coalesceMs === undefined ? {} : { coalesceMs: this.options.coalesceMs }),
       });
       this.status = 'running';
       const stopped = new Promise<void>((resolve) => {
