@@ -113,6 +113,7 @@ export async function startConversationsService(
       apply: projectOwnEvent,
       applyBatch: projectOwnEvents,
       ...(inline ? { skip: inline.writtenAlready } : {}),
+      coalesceMs: config.PROJECTION_COALESCE_MS,
       onError: (error, restartInMs) =>
         logger.error(`read-model projection failed, restarting in ${restartInMs} ms: ${String(error)}`),
     });
@@ -145,6 +146,7 @@ export async function startConversationsService(
             logger.error(
               `relay failed (attempt ${attempt}), restarting in ${restartInMs} ms: ${String(error)}`,
             ),
+          coalesceMs: config.RELAY_COALESCE_MS,
         });
 
     const tenants = new Set([...config.API_KEYS.map((key) => key.tenantId), ...(config.TENANTS ?? [])]);

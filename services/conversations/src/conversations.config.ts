@@ -38,6 +38,19 @@ export const conversationsConfigSchema = {
    * RSS, over the 150 MB budget of a service), and it pays only where a core is free for it.
    */
   RELAY_THREAD: bool({ default: false }),
+  /**
+   * The relay reads the service's new events at most once per this many milliseconds: under load,
+   * one subscription read, one Kafka request and one checkpoint save for several ingestion rounds
+   * instead of each, at up to this much more publication latency (an idle relay reads at once).
+   */
+  RELAY_COALESCE_MS: int({ min: 0, max: 1_000, default: 100 }),
+  /**
+   * The read-model projection reads new events at most once per this many milliseconds (an idle
+   * one at once). Requests that wait for their rows (read-your-writes) never wait for it: the
+   * projection reads at once for them. Rows of consumed messages nobody waits for show up to this
+   * much later under load.
+   */
+  PROJECTION_COALESCE_MS: int({ min: 0, max: 1_000, default: 100 }),
   /** Tenants whose inbound messages are accepted besides those of API_KEYS. */
   TENANTS: optional(list(str({ pattern: KEY_ID, description: 'a tenant id' }))),
 };

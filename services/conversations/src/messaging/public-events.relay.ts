@@ -26,6 +26,8 @@ export function conversationsRelay(parts: {
   kafka: Kafka;
   checkpoints: RelayCheckpointStore;
   onError: (failure: RelayFailure) => void;
+  /** RELAY_COALESCE_MS. */
+  coalesceMs: number;
 }): OutboxRelay<ReturnType<typeof toPublicEvents>[number]> {
   return new OutboxRelay({
     name: RELAY_NAME,
@@ -37,6 +39,7 @@ export function conversationsRelay(parts: {
     kafka: parts.kafka,
     checkpoints: parts.checkpoints,
     onError: parts.onError,
+    coalesceMs: parts.coalesceMs,
   });
 }
 
@@ -66,7 +69,13 @@ export const createRelayInThread: RelayFactory<ConfigEnv> = async (env, hooks) =
       logLevel: logLevel.NOTHING,
     });
     const checkpoints = new PostgresRelayCheckpointStore({ connection: pool, schema: READ_MODEL_SCHEMA });
-    const relay = conversationsRelay({ store, kafka, checkpoints, onError: hooks.onError });
+    const relay = conversationsRelay({
+      store,
+      kafka,
+      checkpoints,
+      onError: hooks.onError,
+      coalesceMs: config.RELAY_COALESCE_MS,
+    });
     return {
       relay,
       close: async () => {
