@@ -18,34 +18,37 @@ export class PostgresCustomerLocks implements CustomerLocks {
    * Every key's lock in one round trip, taken in ascending order of the lock ids: two holders of
    * overlapping sets then always queue in the same order and never deadlock (a holder of one lock
    * never waits for another). Released together, the connection holding nothing else.
+   *
+   * The result is returned as soon as `work` settles, while the unlock is on its way: what `work`
+   * wrote is committed, and a holder waiting for one of the locks gets it when the unlock arrives
+   * (PostgreSQL releases it then, whoever asks). The connection goes back to the pool only after
+   * its unlock succeeded, so it never carries a lock to its next holder.
    */
   async withLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
     if (keys.length === 0) return work();
     const client = await this.pool.connect();
-    let broken: Error | undefined;
     try {
-      try {
-        await client.query(
-          `SELECT pg_advisory_lock(id) FROM (
-             SELECT DISTINCT hashtextextended(k, 0) AS id FROM unnest($1::text[]) AS k ORDER BY 1
-           ) ids`,
-          [keys],
-        );
-      } catch (error) {
-        // A multi-key lock that failed half-way (lock_timeout) may hold some of its keys.
-        broken = error instanceof Error ? error : new Error(String(error));
-        throw error;
-      }
-      try {
-        return await work();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock_all()').catch((error: unknown) => {
-          // A connection whose unlock failed may still hold the lock: destroy it, never pool it.
-          broken = error instanceof Error ? error : new Error(String(error));
-        });
-      }
+      await client.query(
+        `SELECT pg_advisory_lock(id) FROM (
+           SELECT DISTINCT hashtextextended(k, 0) AS id FROM unnest($1::text[]) AS k ORDER BY 1
+         ) ids`,
+        [keys],
+      );
+    } catch (error) {
+      // A multi-key lock that failed half-way (lock_timeout) may hold some of its keys: the
+      // connection is destroyed, never pooled.
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    try {
+      return await work();
     } finally {
-      client.release(broken);
+      client.query('SELECT pg_advisory_unlock_all()').then(
+        () => client.release(),
+        // A connection whose unlock failed may still hold the locks: destroyed, never pooled (its
+        // session ends, and PostgreSQL releases them with it).
+        (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
+      );
     }
   }
 }

@@ -415,11 +415,25 @@ export class IngestMessageHandler {
       // the projection before the answer, nor under the locks. Nobody waits for a consumer's round:
       // its rows go through the projection, which writes the rows of many rounds at once.
       const writer = (options.awaitProjection ? this.withReadModel : undefined) ?? multi;
-      const resolved = await this.resolveRound(multi, round, deferred);
+      const candidates = await this.candidatesOf(multi, round, deferred);
+      // The known customers' states (cached, brought up to date in one read) are read while their
+      // locks are taken, not before: one round trip less before the round can be decided.
+      const states = loadStreams(
+        multi,
+        candidates
+          .filter((c) => !c.fresh && c.identity !== undefined)
+          .map((c) => customerStream(c.customerId)),
+        evolveCustomer,
+        initialCustomerState,
+        this.cache,
+      );
+      // Awaited under the locks; a failure to lock must not leave it unhandled.
+      states.catch(() => undefined);
       // New customers' ids too: another ingestion that learns one from its identity stream right
       // after the commit must wait until this round's tickets are in the read model.
-      const lockKeys = resolved.map((r) => `${r.message.tenantId}/customer/${r.customerId}`);
+      const lockKeys = candidates.map((c) => `${c.message.tenantId}/customer/${c.customerId}`);
       const position = await this.locks.withLocks(lockKeys, async () => {
+        const resolved = this.admit(candidates, await states, deferred);
         const planned = await this.planRound(multi, resolved, deferred);
         if (planned.length === 0) return undefined;
         let appended: bigint | undefined;
@@ -463,20 +477,19 @@ export class IngestMessageHandler {
 
   /**
    * Whose messages these are. A customer's: known identities from memory or, in one read, from
-   * their streams; their customers read (one read) to follow nothing stale. A new identity gets a
-   * new customer, claimed with the round's append. Anyone else's message (agent, bot, system)
-   * belongs to the customer of its thread's ticket (one read of the read model, alongside). Merged
-   * or half-created customers, a thread unknown or merged away, and a second message of one
-   * customer in the round are deferred to the one-by-one path.
+   * their streams; a new identity gets a new customer, claimed with the round's append. Anyone
+   * else's message (agent, bot, system) belongs to the customer of its thread's ticket (one read of
+   * the read model, alongside). A thread unknown or merged away is deferred to the one-by-one path.
+   * The customers' states are not read here: {@link admit} checks them under the locks.
    */
-  private async resolveRound(
+  private async candidatesOf(
     multi: MultiStreamEventStore,
     round: Pending[],
     deferred: Set<number>,
   ): Promise<Resolved[]> {
     const byThread = round.filter((p) => !writesAsCustomer(p.message));
-    const [customers, threadTickets] = await Promise.all([
-      this.customersOf(
+    const [bound, threadTickets] = await Promise.all([
+      this.bindingsOf(
         multi,
         round.filter((p) => writesAsCustomer(p.message)),
       ),
@@ -488,8 +501,7 @@ export class IngestMessageHandler {
         })),
       ),
     ]);
-    const resolved: Resolved[] = [];
-    const taken = new Set<string>();
+    const candidates: Resolved[] = [];
     for (const p of round) {
       const context: CommandContext = {
         tenantId: p.message.tenantId,
@@ -499,12 +511,11 @@ export class IngestMessageHandler {
       };
       if (!writesAsCustomer(p.message)) {
         const ticket = threadTickets[byThread.indexOf(p)];
-        if (!ticket || ticket.mergedInto !== undefined || taken.has(ticket.customerId)) {
+        if (!ticket || ticket.mergedInto !== undefined) {
           deferred.add(p.index);
           continue;
         }
-        taken.add(ticket.customerId);
-        resolved.push({
+        candidates.push({
           ...p,
           identity: undefined,
           context,
@@ -516,35 +527,46 @@ export class IngestMessageHandler {
         continue;
       }
       const identity = p.message.sender.identity!;
-      const customerId = customers.bound.get(identityStream(p.message.tenantId, identity));
+      const customerId = bound.get(identityStream(p.message.tenantId, identity));
       if (customerId === undefined) {
         const fresh = this.ids.next();
-        resolved.push({ ...p, identity, context, customerId: fresh, senderId: fresh, fresh: true });
+        candidates.push({ ...p, identity, context, customerId: fresh, senderId: fresh, fresh: true });
         continue;
       }
-      const state = customers.states.get(customerStream(customerId))?.state;
-      if (!state || state.status === 'none' || state.mergedInto || taken.has(customerId)) {
-        deferred.add(p.index);
-        continue;
-      }
-      taken.add(customerId);
-      resolved.push({ ...p, identity, context, customerId, senderId: customerId, fresh: false });
+      candidates.push({ ...p, identity, context, customerId, senderId: customerId, fresh: false });
     }
-    return resolved;
+    return candidates;
   }
 
   /**
-   * The customers of these customer messages: each identity's customer (from memory, or from the
-   * identity streams in one read) and each known customer's state (cached, brought up to date in
-   * one read).
+   * The candidates the batch path can decide, in round order: a known customer's message needs the
+   * customer as read (neither merged nor half-created), and only the first message of each
+   * customer goes in the round. The others are deferred to the one-by-one path.
    */
-  private async customersOf(
-    multi: MultiStreamEventStore,
-    messages: Pending[],
-  ): Promise<{
-    bound: Map<string, string>;
-    states: Map<string, { state: CustomerState; revision: bigint }>;
-  }> {
+  private admit(
+    candidates: Resolved[],
+    states: Map<string, { state: CustomerState; revision: bigint }>,
+    deferred: Set<number>,
+  ): Resolved[] {
+    const admitted: Resolved[] = [];
+    const taken = new Set<string>();
+    for (const c of candidates) {
+      const state =
+        c.fresh || c.identity === undefined ? undefined : states.get(customerStream(c.customerId))?.state;
+      const unusable =
+        c.identity !== undefined && !c.fresh && (!state || state.status === 'none' || state.mergedInto);
+      if (unusable || taken.has(c.customerId)) {
+        deferred.add(c.index);
+        continue;
+      }
+      taken.add(c.customerId);
+      admitted.push(c);
+    }
+    return admitted;
+  }
+
+  /** The customer of each identity of these customer messages: from memory, or from the identity streams in one read. */
+  private async bindingsOf(multi: MultiStreamEventStore, messages: Pending[]): Promise<Map<string, string>> {
     const streams = messages.map((p) => identityStream(p.message.tenantId, p.message.sender.identity!));
     const bound = new Map<string, string>();
     const misses: string[] = [];
@@ -563,14 +585,7 @@ export class IngestMessageHandler {
         }
       }
     }
-    const states = await loadStreams(
-      multi,
-      [...bound.values()].map(customerStream),
-      evolveCustomer,
-      initialCustomerState,
-      this.cache,
-    );
-    return { bound, states };
+    return bound;
   }
 
   /** Continuity of every customer of the round in one read, each message decided on it. */
