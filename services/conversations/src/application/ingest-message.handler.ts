@@ -417,7 +417,9 @@ export class IngestMessageHandler {
       const writer = (options.awaitProjection ? this.withReadModel : undefined) ?? multi;
       const candidates = await this.candidatesOf(multi, round, deferred);
       // The known customers' states (cached, brought up to date in one read) are read while their
-      // locks are taken, not before: one round trip less before the round can be decided.
+      // locks are being taken, no longer before: one round trip less before the round is decided.
+      // The read may still end before a lock is granted, as it always did; what it found is checked
+      // under the locks, and the round's append checks the tickets' revisions.
       const states = loadStreams(
         multi,
         candidates
