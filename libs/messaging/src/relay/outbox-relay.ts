@@ -52,9 +52,9 @@ export interface OutboxRelayOptions<Envelope> {
   /** How long a partial batch waits for more events before it is sent; default 5 ms. */
   lingerMs?: number;
   /**
-   * Live, how long the relay lets the commits of a burst accumulate before it reads them (the
-   * subscription's `coalesceMs`): one read, one Kafka request and one checkpoint for several
-   * appends instead of each, at up to that much more publication latency. Default 0.
+   * Live, the relay reads at most once per this many milliseconds (the subscription's
+   * `coalesceMs`): under load one read, one Kafka request and one checkpoint for several appends
+   * instead of each, at up to that much more publication latency. Default 0.
    */
   coalesceMs?: number;
   /** Restart delays after a failure: doubling from `initialMs` up to `maxMs`; default 200 ms → 10 s. */
