@@ -36,7 +36,11 @@ afterAll(async () => {
 
 /** A store in a schema of its own, so global reads see only one test's events. */
 async function makePostgresStore(
-  options: ContractStoreOptions & { pollIntervalMs?: number; connection?: Pool } = {},
+  options: ContractStoreOptions & {
+    pollIntervalMs?: number;
+    notifyIntervalMs?: number;
+    connection?: Pool;
+  } = {},
 ) {
   const schema = `es_${crypto.randomBytes(5).toString('hex')}`;
   const store = new PostgresEventStore({ connection: pool, schema, pollIntervalMs: 100, ...options });
@@ -260,6 +264,36 @@ describe('PostgreSQL adapter', () => {
     await store.close();
     expect(sub.errors).toEqual([]);
     expect(sub.events.map((e) => e.type)).toEqual(['After']);
+  });
+
+  it('with notifyIntervalMs, sends one NOTIFY per interval, the last after the last commit', async () => {
+    const { store, schema } = await makePostgresStore({ notifyIntervalMs: 1_000 });
+    // Another process's store: it learns of the commits only through NOTIFY (it would poll once a minute).
+    const other = new PostgresEventStore({ connection: pool, schema, pollIntervalMs: 60_000 });
+    stores.push(other);
+    const sub = recordSubscription((o) => other.subscribeToAll(o));
+    await sub.caughtUp();
+    const listener = await pool.connect();
+    const received: number[] = [];
+    try {
+      listener.on('notification', () => received.push(Date.now()));
+      await listener.query(`LISTEN "${schema}_events"`);
+      const started = Date.now();
+      for (let i = 0; i < 5; i++) {
+        await store.append(`ticket-notify-${i}`, [event(`N${i}`)], { expectedRevision: 'no-stream' });
+      }
+      // Once the appends are over: the first commit's NOTIFY, and the others' at the interval's end.
+      await sub.receive(5);
+      await sleep(400);
+      expect(received).toHaveLength(2);
+      expect(received[1]! - started).toBeGreaterThanOrEqual(900);
+      expect(sub.events.map((e) => e.type)).toEqual(['N0', 'N1', 'N2', 'N3', 'N4']);
+    } finally {
+      await listener.query(`UNLISTEN *`).catch(() => undefined);
+      listener.release();
+    }
+    await sub.stop();
+    expect(() => new PostgresEventStore({ connection: pool, notifyIntervalMs: -1 })).toThrow(RangeError);
   });
 
   describe('multi-stream', () => {

@@ -70,6 +70,13 @@ export interface PostgresEventStoreOptions {
   maxEventBytes?: number;
   /** How often idle subscriptions poll when no notification arrives; default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * Other stores on the same tables (other processes, a relay thread) learn of this store's commits
+   * through a NOTIFY: at most one per this many milliseconds, a commit within the interval being
+   * announced at its end. Default 0: one per burst of appends. This store's own subscriptions are
+   * woken at the commit either way.
+   */
+  notifyIntervalMs?: number;
   upcasters?: UpcasterRegistry;
 }
 
@@ -355,8 +362,11 @@ export class PostgresEventStore implements MultiStreamEventStore {
   private closed = false;
   /** Last head this store wrote per stream: a single writer then appends in one round trip. */
   private readonly heads = new Map<string, StreamHead>();
+  private readonly notifyIntervalMs: number;
   private notifying = false;
   private notifyAgain = false;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private notifiedAt = Number.NEGATIVE_INFINITY;
   /**
    * The payload of this store's NOTIFYs. Its subscriptions were woken at the commit already, so the
    * echo of its own NOTIFY is ignored: woken twice, each subscription would read a second time and
@@ -382,6 +392,10 @@ export class PostgresEventStore implements MultiStreamEventStore {
     }
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.notifyIntervalMs = options.notifyIntervalMs ?? 0;
+    if (!Number.isFinite(this.notifyIntervalMs) || this.notifyIntervalMs < 0) {
+      throw new RangeError(`notifyIntervalMs must be a finite number >= 0, got ${this.notifyIntervalMs}`);
+    }
     this.upcasters = options.upcasters;
   }
 
@@ -639,6 +653,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     const listener = this.listener;
     this.listener = undefined;
@@ -1021,26 +1036,41 @@ export class PostgresEventStore implements MultiStreamEventStore {
 
   /**
    * Wakes subscriptions after a commit: this store's at once, other stores' (other processes, a
-   * relay thread) through one NOTIFY per burst of appends, whose payload names this store. The
-   * NOTIFY is its own statement, never part of an append: PostgreSQL serialises the commits of all
-   * transactions that notify, which would cap append throughput.
+   * relay thread) through {@link notifyOthers}.
    */
   private announce(): void {
     this.signal.notify();
-    if (this.notifying) {
+    this.notifyOthers();
+  }
+
+  /**
+   * One NOTIFY per burst of appends, whose payload names this store, and at most one per
+   * `notifyIntervalMs`. Commits made while one is in flight or within the interval are announced by
+   * the next, sent after them. The NOTIFY is its own statement, never part of an append: PostgreSQL
+   * serialises the commits of all transactions that notify, which would cap append throughput.
+   */
+  private notifyOthers(): void {
+    if (this.notifying || this.notifyTimer) {
       this.notifyAgain = true;
       return;
     }
+    const waitMs = this.notifyIntervalMs - (Date.now() - this.notifiedAt);
+    if (waitMs > 0) {
+      this.notifyTimer = setTimeout(() => {
+        this.notifyTimer = undefined;
+        if (!this.closed) this.notifyOthers();
+      }, waitMs);
+      return;
+    }
     this.notifying = true;
+    this.notifyAgain = false;
+    this.notifiedAt = Date.now();
     void this.pool
       .query('SELECT pg_notify($1, $2)', [this.channel, this.notifier])
       .catch(() => undefined) // a lost wake-up only delays other processes until their next poll
       .finally(() => {
         this.notifying = false;
-        if (this.notifyAgain && !this.closed) {
-          this.notifyAgain = false;
-          this.announce();
-        }
+        if (this.notifyAgain && !this.closed) this.notifyOthers();
       });
   }
 

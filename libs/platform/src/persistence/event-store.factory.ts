@@ -18,6 +18,8 @@ export interface EventStoreFactoryOptions {
   upcasters?: UpcasterRegistry;
   /** Poll interval of idle PostgreSQL subscriptions (notifications wake them earlier). */
   pollIntervalMs?: number;
+  /** At most one NOTIFY to other PostgreSQL stores per this many milliseconds (default: per burst). */
+  notifyIntervalMs?: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function createEventStore(
     schema: options.schema,
     ...(options.upcasters ? { upcasters: options.upcasters } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(options.notifyIntervalMs ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
   });
   await store.init();
   return store;
