@@ -96,6 +96,7 @@ export async function startConversationsService(
       schema: EVENT_STORE_SCHEMA,
       namespace: 'conversations',
       pollIntervalMs: config.EVENT_STORE_POLL_MS,
+      notifyIntervalMs: config.EVENT_STORE_NOTIFY_MS,
     });
     cleanups.push(() => store.close());
     await provisionTopics(config.KAFKA_BROKERS, topicCatalogue({ partitions: config.KAFKA_PARTITIONS }));

@@ -32,6 +32,12 @@ export const conversationsConfigSchema = {
    */
   EVENT_STORE_POLL_MS: int({ min: 5, max: 10_000, default: 50 }),
   /**
+   * Other processes' subscriptions to the service's events (other replicas, the relay thread) are
+   * woken by a NOTIFY at most once per this many milliseconds (0: after every burst of appends).
+   * This process's own projection and relay are woken at each commit either way.
+   */
+  EVENT_STORE_NOTIFY_MS: int({ min: 0, max: 1_000, default: 50 }),
+  /**
    * Run the outbox relay (reading the service's events, publishing them to Kafka) on a worker
    * thread of its own, so publishing does not take event-loop time from requests and consumers.
    * Off by default: the thread loads its own copy of the service's modules (about 75 MB more idle
