@@ -422,9 +422,7 @@ export class IngestMessageHandler {
       // under the locks, and the round's append checks the tickets' revisions.
       const states = loadStreams(
         multi,
-        candidates
-          .filter((c) => !c.fresh && c.identity !== undefined)
-          .map((c) => customerStream(c.customerId)),
+        candidates.filter(ofKnownCustomer).map((c) => customerStream(c.customerId)),
         evolveCustomer,
         initialCustomerState,
         this.cache,
@@ -553,10 +551,8 @@ export class IngestMessageHandler {
     const admitted: Resolved[] = [];
     const taken = new Set<string>();
     for (const c of candidates) {
-      const state =
-        c.fresh || c.identity === undefined ? undefined : states.get(customerStream(c.customerId))?.state;
-      const unusable =
-        c.identity !== undefined && !c.fresh && (!state || state.status === 'none' || state.mergedInto);
+      const state = ofKnownCustomer(c) ? states.get(customerStream(c.customerId))?.state : undefined;
+      const unusable = ofKnownCustomer(c) && (!state || state.status === 'none' || state.mergedInto);
       if (unusable || taken.has(c.customerId)) {
         deferred.add(c.index);
         continue;
@@ -1005,6 +1001,11 @@ function fastPathable(message: ValidMessage): boolean {
   return (
     message.ticketId === undefined && (writesAsCustomer(message) || message.channelThreadId !== undefined)
   );
+}
+
+/** A customer's message whose customer exists already: its state is read and checked before the round. */
+function ofKnownCustomer(candidate: Resolved): boolean {
+  return candidate.identity !== undefined && !candidate.fresh;
 }
 
 /** A customer's message with the identity that says which customer (the others are placed by thread). */
