@@ -168,7 +168,7 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
     expect(await lastPosition()).toBe(before);
   });
 
-  it('writes the read-model rows with the append when the caller waits for them, and leaves a consumer round to the projection', async () => {
+  it('writes the read-model rows with the append when the caller or the next message waits for them, and leaves the other consumer rounds to the projection', async () => {
     // Any wait for the projection fails the round: what is readable was written with the append.
     const waited: bigint[] = [];
     const barrier: ProjectionBarrier = {
@@ -180,6 +180,7 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
     const inline = new InlineProjection(store, [CUSTOMER_CATEGORY, TICKET_CATEGORY]);
     const readModel = new ConversationsReadModel(dataSource);
     let doraTicket = '';
+    let finnTicket = '';
     await projection.stop();
     try {
       // Two rounds: dora's second message is decided on the ticket her first one opened.
@@ -216,15 +217,36 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
       expect(own.map(inline.writtenAlready)).toEqual([true, true, true, true, true]);
       expect(own.map(inline.writtenAlready)).toEqual([false, false, false, false, false]);
 
-      // A consumer's round (no caller waits) leaves its rows to the projection: a new ticket makes
-      // it wait for them under the customer's lock, and nothing is written with the append.
-      const consumed = await freshHandler({ barrier, withReadModel: inline }).ingestMany(
-        [{ input: message(23, 'finn'), request }],
-        { awaitProjection: false, keepOrder: true },
-      );
-      const finn = outcomeOf(consumed[0]!).result;
-      expect(waited).toEqual([await lastPosition()]);
-      expect(await readModel.ticket(TENANT, finn.ticketId)).toBeUndefined();
+      // A consumer's round (no caller waits) that opens a ticket writes its rows with the append
+      // too: the next message of the customer is decided on them, and nobody waits for the
+      // projection under the customer's lock.
+      const consumer = freshHandler({ barrier, withReadModel: inline });
+      const opened = await consumer.ingestMany([{ input: message(23, 'finn'), request }], {
+        awaitProjection: false,
+        keepOrder: true,
+      });
+      const finn = outcomeOf(opened[0]!).result;
+      finnTicket = finn.ticketId;
+      expect(waited).toEqual([]);
+      expect(await readModel.ticket(TENANT, finn.ticketId)).toMatchObject({
+        status: 'open',
+        messageCount: 1,
+      });
+      const openedEvents = (await store.readAll()).filter((e) => e.streamName === `ticket-${finn.ticketId}`);
+      expect(openedEvents.map(inline.writtenAlready)).toEqual([true, true]);
+
+      // A consumer's round that changes no continuity (a message on the customer's open ticket)
+      // leaves its rows to the projection: nothing is written with the append, nothing waits.
+      const followed = await consumer.ingestMany([{ input: message(24, 'finn'), request }], {
+        awaitProjection: false,
+        keepOrder: true,
+      });
+      expect(outcomeOf(followed[0]!).result).toMatchObject({ ticketId: finn.ticketId, sequence: 2 });
+      expect(waited).toEqual([]);
+      expect(await readModel.ticket(TENANT, finn.ticketId)).toMatchObject({ messageCount: 1 });
+      const followEvent = (await store.readAll()).at(-1)!;
+      expect(followEvent).toMatchObject({ streamName: `ticket-${finn.ticketId}`, type: 'MessageReceived' });
+      expect(inline.writtenAlready(followEvent)).toBe(false);
     } finally {
       await projection.start();
     }
@@ -232,5 +254,7 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
     const before = await readModel.timeline(TENANT, doraTicket, 10);
     await projection.waitFor(await lastPosition());
     expect(await readModel.timeline(TENANT, doraTicket, 10)).toEqual(before);
+    // And the round it was left to is applied.
+    expect(await readModel.ticket(TENANT, finnTicket)).toMatchObject({ messageCount: 2 });
   });
 });
