@@ -1,12 +1,6 @@
 import type { EventStore, RecordedEvent, Subscription } from '@handoff/event-store';
-import {
-  type CompressionTypes,
-  Partitioners,
-  type Kafka,
-  type Message,
-  type Producer,
-  type RetryOptions,
-} from 'kafkajs';
+import type { CompressionTypes, Kafka, Message, Producer, RetryOptions } from 'kafkajs';
+import { installVarIntWriter, keyHashPartitioner } from './kafkajs-fast-paths';
 import type { RelayCheckpointStore } from './relay-checkpoint-store';
 
 /** A Kafka record as the relay produces it (CloudEvents binary mode: attributes in `ce_*` headers). */
@@ -154,6 +148,8 @@ export class OutboxRelay<Envelope> {
     if (options.categories.length === 0) {
       throw new RangeError(`relay ${options.name}: at least one category is needed`);
     }
+    // Each record's varints (a dozen headers' lengths among them) written in place.
+    installVarIntWriter();
   }
 
   /** Starts relaying in the background; a no-op when already running. */
@@ -227,7 +223,8 @@ export class OutboxRelay<Envelope> {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // kafkajs' default partitioning (every key where kafkajs puts it), without its allocations.
+        createPartitioner: keyHashPartitioner,
         ...(this.options.producerRetry ? { retry: this.options.producerRetry } : {}),
       });
       await this.producer.connect();

@@ -1,0 +1,138 @@
+import crypto from 'node:crypto';
+import { type PartitionerArgs, Partitioners } from 'kafkajs';
+import { installVarIntWriter, keyHashPartitioner, murmur2, writeUVarIntInPlace } from './kafkajs-fast-paths';
+
+// kafkajs' own code, the reference: its murmur2 and its encoder (untyped internals).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
+  key: Buffer | string,
+) => number;
+interface Encoder {
+  writeUVarInt(value: number): Encoder;
+  writeVarInt(value: number): Encoder;
+  writeVarIntString(value: string): Encoder;
+  writeVarIntBytes(value: Buffer | string): Encoder;
+  readonly buffer: Buffer;
+}
+const Encoder = require('kafkajs/src/protocol/encoder') as {
+  new (initialSize?: number): Encoder;
+  prototype: Encoder;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+// Captured before anything installs the in-place writer (each spec file has its own modules).
+const kafkajsWriteUVarInt = Encoder.prototype.writeUVarInt;
+
+/** Keys of every length up to 70 bytes: hex, UTF-8 with multi-byte characters, raw bytes. */
+function keys(): (Buffer | string)[] {
+  const out: (Buffer | string)[] = ['', 'a', 'ab', 'abc', 'abcd', 'customer-1', 'é', '€uro', '😀'];
+  for (let length = 0; length <= 70; length++) {
+    for (let i = 0; i < 20; i++) {
+      const bytes = crypto.randomBytes(length);
+      out.push(bytes, bytes.toString('hex').slice(0, length), bytes.toString('latin1'));
+      out.push(
+        Array.from({ length: length % 12 }, () => String.fromCodePoint(0x80 + (bytes[0] ?? 7) * 97)).join(''),
+      );
+    }
+  }
+  for (let i = 0; i < 200; i++) out.push(crypto.randomUUID());
+  return out;
+}
+
+const metadata = (partitions: number, leaderless: number[] = []): PartitionerArgs['partitionMetadata'] =>
+  Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: leaderless.includes(partitionId) ? -1 : 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+
+describe('murmur2', () => {
+  it("hashes every key as kafkajs' murmur2 does", () => {
+    const all = keys();
+    expect(all.length).toBeGreaterThan(5_000);
+    for (const key of all) expect([key, murmur2(key)]).toEqual([key, kafkajsMurmur2(key)]);
+  });
+
+  it("matches the Java client's published values", () => {
+    // Kafka's UtilsTest.testMurmur2: the bytes of these strings and their hashes.
+    expect(murmur2('21')).toBe(-973932308);
+    expect(murmur2('foobar')).toBe(-790332482);
+    expect(murmur2('a-little-bit-long-string')).toBe(-985981536);
+    expect(murmur2('a-little-bit-longer-string')).toBe(-1486304829);
+    expect(murmur2('lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8')).toBe(-58897971);
+    expect(murmur2('abc')).toBe(479470107);
+  });
+});
+
+describe('keyHashPartitioner', () => {
+  it("puts every keyed message on the partition kafkajs' default partitioner chooses", () => {
+    const ours = keyHashPartitioner();
+    const kafkajs = Partitioners.DefaultPartitioner();
+    for (const partitions of [1, 2, 3, 6, 7, 12, 64]) {
+      const partitionMetadata = metadata(partitions);
+      for (const key of keys().slice(0, 2_000)) {
+        const args = { topic: 't', partitionMetadata, message: { key, value: null } };
+        expect(ours(args)).toBe(kafkajs(args));
+      }
+    }
+  });
+
+  it('keeps a partition the message names', () => {
+    const partition = keyHashPartitioner()({
+      topic: 't',
+      partitionMetadata: metadata(6),
+      message: { key: 'k', value: null, partition: 4 },
+    });
+    expect(partition).toBe(4);
+  });
+
+  it('spreads messages without a key round-robin over the partitions that have a leader', () => {
+    const partitioner = keyHashPartitioner();
+    const partitionMetadata = metadata(4, [1]);
+    const chosen = Array.from({ length: 9 }, () =>
+      partitioner({ topic: 't', partitionMetadata, message: { value: 'v' } }),
+    );
+    expect(new Set(chosen)).toEqual(new Set([0, 2, 3]));
+    // In turn: each of the three once in every three messages.
+    for (let i = 3; i < chosen.length; i++) expect(chosen[i]).toBe(chosen[i - 3]);
+    expect(new Set(chosen.slice(0, 3)).size).toBe(3);
+  });
+});
+
+describe('varint writer', () => {
+  const values = [
+    ...Array.from({ length: 33 }, (_, bit) => 2 ** bit),
+    ...Array.from({ length: 33 }, (_, bit) => 2 ** bit - 1),
+    ...Array.from({ length: 32 }, (_, bit) => -(2 ** bit)),
+    ...Array.from({ length: 2_000 }, () => crypto.randomBytes(4).readInt32BE(0) >> (Math.random() * 31)),
+  ];
+
+  it("writes every varint, unsigned and zigzag, as kafkajs' encoder does", () => {
+    for (const value of values) {
+      for (const size of [1, 7, 512]) {
+        const expected = kafkajsWriteUVarInt.call(new Encoder(size), value).buffer;
+        expect([value, writeUVarIntInPlace.call(new Encoder(size) as never, value).buffer]).toEqual([
+          value,
+          expected,
+        ]);
+      }
+    }
+  });
+
+  it('is installed after checking itself, and then encodes records byte for byte as before', () => {
+    const record = (encoder: Encoder) =>
+      encoder
+        .writeVarInt(-1)
+        .writeVarInt(123_456)
+        .writeVarIntString('ce_type')
+        .writeVarIntBytes('conversations.message-received.v1')
+        .writeVarIntBytes(Buffer.alloc(300, 7)).buffer;
+    const before = record(new Encoder());
+    expect(installVarIntWriter()).toBe(true);
+    expect(Encoder.prototype.writeUVarInt).toBe(writeUVarIntInPlace);
+    expect(installVarIntWriter()).toBe(true);
+    expect(record(new Encoder())).toEqual(before);
+  });
+});
