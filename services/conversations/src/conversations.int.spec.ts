@@ -7,6 +7,7 @@ import {
   toKafkaMessage,
   type PublicEventEnvelope,
 } from '@handoff/contracts';
+import { ConsumerMetrics } from '@handoff/messaging';
 import { mintApiKey, type MintedApiKey } from '@handoff/platform';
 import { createIsolatedDatabase, testInfrastructure, type IsolatedDatabase } from '@handoff/testing';
 import { Kafka, logLevel, type IHeaders, type Producer } from 'kafkajs';
@@ -506,6 +507,8 @@ describe('conversations service (real PostgreSQL and Kafka)', () => {
       text: 'Hi from the connector',
       sentAt: new Date().toISOString(),
     };
+    const metrics = service.app.get(ConsumerMetrics);
+    const duplicatesBefore = metrics.snapshot().duplicates;
     await produce(inboundTopic('messages'), channelMessage(data));
     // The connector re-sends the same channel message (new CloudEvent id): still one message.
     await produce(inboundTopic('messages'), channelMessage(data));
@@ -542,6 +545,11 @@ describe('conversations service (real PostgreSQL and Kafka)', () => {
         await client.end();
       }
     }, 'the inbound messages');
+    // The re-send changed nothing, and the consumer counts it as a duplicate, not as applied.
+    await eventually(
+      () => Promise.resolve(metrics.snapshot().duplicates > duplicatesBefore ? true : undefined),
+      'the re-send counted as a duplicate',
+    );
     const replay = await lookup();
     expect(replay).toMatchObject({ ticketId, sequence: 1 });
     const messages = (await timeline(ticketId)).filter((i) => i.kind === 'MessageReceived');

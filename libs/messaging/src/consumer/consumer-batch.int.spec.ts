@@ -366,6 +366,38 @@ describe('consumer runtime: batch mode on the real broker', () => {
     expect([...events, ...more].filter((e) => rows.get(e.id) !== 1)).toEqual([]);
   });
 
+  it('counts the events prepareBatch says it found done before as duplicates', async () => {
+    const topic = uniqueName('consumer-batch-completed-duplicates');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 4 }, (_, i) => ownerAssigned(`ticket-d${i}`));
+    await sendBatch(topic, events);
+    const handled: string[] = [];
+    const consumer = await start(
+      topic,
+      optionsFor({
+        unrecordedTopics: [topic],
+        // Every event completed here; the first two were done before (a redelivery, say).
+        prepareBatch: (_topic, prepared) =>
+          Promise.resolve(
+            new Map(prepared.map((e, i) => [e.id, i < 2 ? ('duplicate' as const) : ('applied' as const)])),
+          ),
+      }),
+      (event) => {
+        handled.push(event.id);
+        return Promise.resolve();
+      },
+    );
+    await eventually(
+      () => {
+        const m = consumer.metrics.snapshot();
+        return m.applied + m.duplicates === events.length;
+      },
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    expect(consumer.metrics.snapshot()).toMatchObject({ consumed: 4, applied: 2, duplicates: 2 });
+    expect(handled).toEqual([]);
+  });
+
   it('does not call the handlers of the events prepareBatch says it completed, and counts and records them', async () => {
     const topic = uniqueName('consumer-batch-completed');
     await kafka.createTopic(topic, 1);
@@ -451,6 +483,31 @@ describe('consumer runtime: batch mode on the real broker', () => {
       () => JSON.stringify(third.metrics.snapshot()),
     );
     expect(await recordedFor(recorded.groupId)).toBe(events.length);
+
+    // A handler that recognises a redelivery says so: counted as a duplicate, in batches and one by one.
+    for (const batch of [true, false]) {
+      const seen = new Set<string>();
+      const recognising: ApplyEvent = (event) => {
+        const again = seen.has(event.id);
+        seen.add(event.id);
+        return Promise.resolve(again ? 'duplicate' : undefined);
+      };
+      const options = optionsFor({ batch, unrecordedTopics: [topic] });
+      const once = await start(topic, options, recognising);
+      await eventually(
+        () => once.metrics.snapshot().applied === events.length,
+        () => JSON.stringify(once.metrics.snapshot()),
+      );
+      await stop(once);
+      await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
+      const again = await start(topic, options, recognising);
+      await eventually(
+        () => again.metrics.snapshot().duplicates === events.length,
+        () => JSON.stringify(again.metrics.snapshot()),
+      );
+      expect(again.metrics.snapshot()).toMatchObject({ applied: 0, consumed: events.length });
+      await stop(again);
+    }
   });
 
   it('still processes message by message with batch: false', async () => {

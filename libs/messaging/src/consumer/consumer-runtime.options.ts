@@ -60,19 +60,20 @@ export interface ConsumerRuntimeOptions {
    * order. For work a handler does outside the transaction (idempotently) that is cheaper for many
    * messages at once; the handlers then run and find that work done. It may return the ids of the
    * events whose whole work it did: their handlers are not called, and they count as applied (their
-   * ids recorded with the batch, unless the topic is in {@link unrecordedTopics}). Should the batch
+   * ids recorded with the batch, unless the topic is in {@link unrecordedTopics}); as a map, each id
+   * with `'duplicate'` for an event it found done before (a redelivery), counted as such. Should the batch
    * roll back, every message goes through its handler on the per-message path as usual. A failure
    * is logged and left to the handlers, which retry or park each message as usual.
    */
   prepareBatch?: (
     topic: string,
     events: readonly PublicEventEnvelope[],
-  ) => Promise<void | ReadonlySet<string>>;
+  ) => Promise<void | ReadonlySet<string> | ReadonlyMap<string, 'applied' | 'duplicate'>>;
   /**
    * Topics whose handlers are idempotent on their own (they write through the event store behind a
    * guard of their own, say): the runtime neither looks their message ids up in `processed_messages`
    * nor records them there, on either path. A redelivered message reaches the handler again, which
-   * must then change nothing. Everything else (validation, transactions, retries, dead letters,
+   * must then change nothing (and may resolve to `'duplicate'` to have it counted as one). Everything else (validation, transactions, retries, dead letters,
    * offsets after the commit) stays as it is.
    */
   unrecordedTopics?: readonly string[];

@@ -33,8 +33,16 @@ import {
   type ProcessedMessage,
 } from './processed-messages.store';
 
-/** Applies one validated public event inside the transaction that also records its `ce_id`. */
-export type ApplyEvent = (event: PublicEventEnvelope, tx: PoolClient) => Promise<void>;
+/**
+ * Applies one validated public event inside the transaction that also records its `ce_id`. A
+ * handler that is idempotent on its own (an `unrecordedTopics` topic) may resolve to `'duplicate'`
+ * when the event changed nothing (a redelivery it recognised): the message then counts as a
+ * duplicate, not as applied.
+ */
+export type ApplyEvent = (event: PublicEventEnvelope, tx: PoolClient) => Promise<void | 'duplicate'>;
+
+/** What `prepareBatch` completed: each event id with its outcome (a set: every one applied). */
+type Completed = ReadonlySet<string> | ReadonlyMap<string, 'applied' | 'duplicate'>;
 
 /**
  * `dlq_reason` codes the runtime sets itself; contract rejections use the contract's reason code
@@ -256,13 +264,9 @@ export class MessageProcessor implements OnModuleInit {
 
   /**
    * The `prepareBatch` option's call for a chunk: its fresh valid events; never throws for it.
-   * Resolves to the ids of the events it completed (none when it failed).
+   * Resolves to the ids of the events it completed (none when it failed), with their outcomes.
    */
-  private async prepare(
-    topic: string,
-    scope: BatchScope,
-    control: BatchControl,
-  ): Promise<ReadonlySet<string>> {
+  private async prepare(topic: string, scope: BatchScope, control: BatchControl): Promise<Completed> {
     const none = new Set<string>();
     const prepareBatch = this.options.prepareBatch;
     if (!prepareBatch || !control.isActive()) return none;
@@ -270,7 +274,7 @@ export class MessageProcessor implements OnModuleInit {
     for (const { verdict } of scope.entries.values())
       if (verdict.valid && !scope.processed.has(verdict.event.id)) events.push(verdict.event);
     if (events.length === 0) return none;
-    let completed: ReadonlySet<string> = none;
+    let completed: Completed = none;
     try {
       completed = (await prepareBatch(topic, events)) ?? none;
     } catch (error) {
@@ -388,7 +392,7 @@ export class MessageProcessor implements OnModuleInit {
   private async completedInBatch(
     scope: BatchScope,
     offset: string,
-    completed: ReadonlySet<string>,
+    completed: Completed,
     recording: boolean,
   ): Promise<boolean> {
     const entry = scope.entries.get(offset);
@@ -413,7 +417,7 @@ export class MessageProcessor implements OnModuleInit {
       partition: scope.partition,
       offset,
     });
-    entry.outcome = 'applied';
+    entry.outcome = ('get' in completed ? completed.get(verdict.event.id) : undefined) ?? 'applied';
     return true;
   }
 
@@ -438,8 +442,9 @@ export class MessageProcessor implements OnModuleInit {
         scope.began = true;
         await tx.query('BEGIN');
       }
+      let applied: void | 'duplicate';
       try {
-        await apply(event, tx);
+        applied = await apply(event, tx);
       } catch (error) {
         entry.failedInBatch = { error };
         throw error;
@@ -451,8 +456,9 @@ export class MessageProcessor implements OnModuleInit {
         partition: scope.partition,
         offset: (ctx.getMessage() as unknown as RawMessage).offset,
       });
-      entry.outcome = 'applied';
-      return { status: 'applied', attempts: 1 };
+      const outcome = applied === 'duplicate' ? 'duplicate' : 'applied';
+      entry.outcome = outcome;
+      return { status: outcome, attempts: 1 };
     } catch (error) {
       // The transaction is unusable after a failed statement, and a handler may swallow the error:
       // the batch checks this after each handler call.
@@ -577,10 +583,11 @@ export class MessageProcessor implements OnModuleInit {
           partition: ctx.getPartition(),
           offset: message.offset,
         });
-      if (fresh) await apply(event, client);
-      // A duplicate commits nothing but the empty transaction; ROLLBACK would cost the same.
+      const applied = fresh && (await apply(event, client)) !== 'duplicate';
+      // A duplicate commits nothing but the empty transaction (or the id of a message its handler
+      // recognised); ROLLBACK would cost the same.
       await client.query(fresh ? 'COMMIT' : 'ROLLBACK');
-      return fresh;
+      return applied;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError;

@@ -21,12 +21,16 @@ type ChannelMessageEvent = Extract<PublicEventEnvelope, { type: typeof CHANNEL_M
  * transaction are ingested together ({@link IngestMessageHandler.ingestMany}: one append per round
  * of distinct senders and threads, each thread's and sender's messages in offset order, a thread or
  * sender stopping at its first failure). The ids of the messages ingested go back to the runtime,
- * which counts them applied without calling the handler below; what failed here is met again by the
- * handler and retried or parked with its reason.
+ * which counts them without calling the handler below: applied, or duplicate for a message ingested
+ * before (a redelivery, or a message a support tool posted first); what failed here is met again by
+ * the handler and retried or parked with its reason.
  */
 export const ingestInboundBatch =
   (ingestion: IngestMessageHandler) =>
-  async (topic: string, events: readonly PublicEventEnvelope[]): Promise<ReadonlySet<string> | undefined> => {
+  async (
+    topic: string,
+    events: readonly PublicEventEnvelope[],
+  ): Promise<ReadonlyMap<string, 'applied' | 'duplicate'> | undefined> => {
     if (topic !== inboundTopic('messages')) return undefined;
     const messages = events.filter((e): e is ChannelMessageEvent => e.type === CHANNEL_MESSAGE);
     if (messages.length === 0) return undefined;
@@ -34,7 +38,12 @@ export const ingestInboundBatch =
       messages.map((event) => ({ input: event.data, request: ingestRequestOf(event) })),
       { awaitProjection: false, keepOrder: true },
     );
-    return new Set(messages.filter((_, i) => results[i]?.ok).map((event) => event.id));
+    const completed = new Map<string, 'applied' | 'duplicate'>();
+    messages.forEach((event, i) => {
+      const result = results[i];
+      if (result?.ok) completed.set(event.id, result.outcome.replayed ? 'duplicate' : 'applied');
+    });
+    return completed;
   };
 
 /**
@@ -61,7 +70,10 @@ export class InboundMessagesController {
         // The ingestion writes through the event store, not `tx`: it is idempotent per channel
         // message, so a redelivery after a crash between the append and the commit adds nothing.
         // No reader waits for this message, so it does not wait for the read model either.
-        await this.ingestion.ingest(event.data, ingestRequestOf(event), { awaitProjection: false });
+        const outcome = await this.ingestion.ingest(event.data, ingestRequestOf(event), {
+          awaitProjection: false,
+        });
+        return outcome.replayed ? 'duplicate' : undefined;
       } catch (error) {
         if (error instanceof ConversationsError) {
           const field = error.field === undefined ? '' : `${error.field}: `;
