@@ -220,7 +220,12 @@ async function runWithin(
 /** A multi-stream write that ran into a stream another writer created meanwhile (its name or first revision). */
 function streamCreatedElsewhere(error: unknown): boolean {
   return (
-    isUniqueViolation(error, STREAM_NAME_CONSTRAINT) || isUniqueViolation(error, STREAM_REVISION_CONSTRAINT)
+    isUniqueViolation(error, STREAM_NAME_CONSTRAINT) ||
+    isUniqueViolation(error, STREAM_REVISION_CONSTRAINT) ||
+    // Two writers creating the same new streams: PostgreSQL runs the statement's inserts of stream
+    // rows and of events in an order of its own, so each may wait for a row the other inserted and
+    // one of them is rolled back as a deadlock instead of failing on the unique key.
+    (error instanceof DatabaseError && error.code === '40P01')
   );
 }
 
