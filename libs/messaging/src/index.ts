@@ -9,6 +9,7 @@ export {
   CONSUMER_RUNTIME_OPTIONS,
   DEFAULT_MAX_MESSAGE_BYTES,
   type ConsumerRuntimeOptions,
+  type PreparedOutcome,
 } from './consumer/consumer-runtime.options';
 export {
   MessageProcessor,

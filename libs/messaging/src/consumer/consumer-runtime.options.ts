@@ -4,6 +4,9 @@ import { type RetryPolicy } from './backoff';
 import { type ConsumerMetrics } from './consumer-metrics';
 
 /** Settings of one consumer service: its Kafka client and group, its database, its policies. */
+/** How `prepareBatch` says it completed an event: its work done now, or found done before. */
+export type PreparedOutcome = 'applied' | 'duplicate';
+
 export interface ConsumerRuntimeOptions {
   /** Kafka client id (logged by the broker). */
   clientId: string;
@@ -61,20 +64,21 @@ export interface ConsumerRuntimeOptions {
    * messages at once; the handlers then run and find that work done. It may return the ids of the
    * events whose whole work it did: their handlers are not called, and they count as applied (their
    * ids recorded with the batch, unless the topic is in {@link unrecordedTopics}); as a map, each id
-   * with `'duplicate'` for an event it found done before (a redelivery), counted as such. Should the batch
-   * roll back, every message goes through its handler on the per-message path as usual. A failure
-   * is logged and left to the handlers, which retry or park each message as usual.
+   * with `'duplicate'` for an event it found done before (a redelivery), counted as such. Should
+   * the batch roll back, every message goes through its handler on the per-message path as usual.
+   * A failure is logged and left to the handlers, which retry or park each message as usual.
    */
   prepareBatch?: (
     topic: string,
     events: readonly PublicEventEnvelope[],
-  ) => Promise<void | ReadonlySet<string> | ReadonlyMap<string, 'applied' | 'duplicate'>>;
+  ) => Promise<void | ReadonlySet<string> | ReadonlyMap<string, PreparedOutcome>>;
   /**
    * Topics whose handlers are idempotent on their own (they write through the event store behind a
    * guard of their own, say): the runtime neither looks their message ids up in `processed_messages`
    * nor records them there, on either path. A redelivered message reaches the handler again, which
-   * must then change nothing (and may resolve to `'duplicate'` to have it counted as one). Everything else (validation, transactions, retries, dead letters,
-   * offsets after the commit) stays as it is.
+   * must then change nothing (and may resolve to `'duplicate'` to have it counted as one).
+   * Everything else (validation, transactions, retries, dead letters, offsets after the commit)
+   * stays as it is.
    */
   unrecordedTopics?: readonly string[];
   /** Counters to fill; a fresh {@link ConsumerMetrics} when omitted. */

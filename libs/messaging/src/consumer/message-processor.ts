@@ -23,6 +23,7 @@ import {
   type ConsumerRuntimeOptions,
   DEFAULT_MAX_BATCH_MESSAGES,
   DEFAULT_MAX_MESSAGE_BYTES,
+  type PreparedOutcome,
 } from './consumer-runtime.options';
 import {
   assertSchemaName,
@@ -42,7 +43,7 @@ import {
 export type ApplyEvent = (event: PublicEventEnvelope, tx: PoolClient) => Promise<void | 'duplicate'>;
 
 /** What `prepareBatch` completed: each event id with its outcome (a set: every one applied). */
-type Completed = ReadonlySet<string> | ReadonlyMap<string, 'applied' | 'duplicate'>;
+type Completed = ReadonlySet<string> | ReadonlyMap<string, PreparedOutcome>;
 
 /**
  * `dlq_reason` codes the runtime sets itself; contract rejections use the contract's reason code

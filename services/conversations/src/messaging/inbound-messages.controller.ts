@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, type KafkaContext } from '@nestjs/microservices';
 import { eventsTopic, inboundTopic, type PublicEventEnvelope } from '@handoff/contracts';
-import { MessageProcessor, PoisonMessageError } from '@handoff/messaging';
+import { MessageProcessor, PoisonMessageError, type PreparedOutcome } from '@handoff/messaging';
 import { IngestMessageHandler } from '../application/ingest-message.handler';
 import { ConversationsError } from '../domain/conversations.errors';
 import { projectExternalEvent } from '../projections/external-events.projection';
@@ -30,7 +30,7 @@ export const ingestInboundBatch =
   async (
     topic: string,
     events: readonly PublicEventEnvelope[],
-  ): Promise<ReadonlyMap<string, 'applied' | 'duplicate'> | undefined> => {
+  ): Promise<ReadonlyMap<string, PreparedOutcome> | undefined> => {
     if (topic !== inboundTopic('messages')) return undefined;
     const messages = events.filter((e): e is ChannelMessageEvent => e.type === CHANNEL_MESSAGE);
     if (messages.length === 0) return undefined;
@@ -38,7 +38,7 @@ export const ingestInboundBatch =
       messages.map((event) => ({ input: event.data, request: ingestRequestOf(event) })),
       { awaitProjection: false, keepOrder: true },
     );
-    const completed = new Map<string, 'applied' | 'duplicate'>();
+    const completed = new Map<string, PreparedOutcome>();
     messages.forEach((event, i) => {
       const result = results[i];
       if (result?.ok) completed.set(event.id, result.outcome.replayed ? 'duplicate' : 'applied');
