@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { PostgresEventStore, type RecordedEvent, uuidV7 } from '@handoff/event-store';
+import { type EventStore, PostgresEventStore, type RecordedEvent, uuidV7 } from '@handoff/event-store';
 import { ProjectionRunner } from '@handoff/messaging';
 import { openReadModelDataSource, poolOf } from '@handoff/platform';
 import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
@@ -33,13 +33,13 @@ const request = { correlationId: crypto.randomUUID() };
 
 /** A handler with memory of its own, as a fresh process has, on the shared store and read model. */
 function freshHandler(
-  options: { barrier?: ProjectionBarrier; withReadModel?: InlineProjection } = {},
+  options: { barrier?: ProjectionBarrier; withReadModel?: InlineProjection; store?: EventStore } = {},
 ): IngestMessageHandler {
   const cache = new StreamStateCache();
   const clock = { now: () => new Date() };
   const ids = { next: () => uuidV7() };
   return new IngestMessageHandler(
-    store,
+    options.store ?? store,
     new CustomerIdentities(store, clock, ids, cache),
     new ConversationsReadModel(dataSource),
     new PostgresCustomerLocks(lockPool),
@@ -165,6 +165,53 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
     const before = await lastPosition();
     const again = await freshHandler().ingest(referenced, request, { awaitProjection: true });
     expect(again).toEqual({ result: original.result, replayed: true });
+    expect(await lastPosition()).toBe(before);
+  });
+
+  it('reports the delivery that completes a half-done ingestion as the one that ingested it, and only later ones as replays', async () => {
+    const opened = await freshHandler().ingest(message(15, 'dana'), request, { awaitProjection: true });
+    const referenced = message(16, 'dana', { ticketId: opened.result.ticketId });
+    // A process that dies between the guard's plan and the ticket's append: the plan is all it left.
+    const dying = new Proxy(store, {
+      get(target, property) {
+        if (property === 'append')
+          return (
+            stream: string,
+            ...rest: Parameters<EventStore['append']> extends [string, ...infer R] ? R : never
+          ) =>
+            stream.startsWith(`${TICKET_CATEGORY}-`)
+              ? Promise.reject(new Error('process died before the ticket append'))
+              : target.append(stream, ...rest);
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await expect(
+      freshHandler({ store: dying }).ingest(referenced, request, { awaitProjection: true }),
+    ).rejects.toThrow('process died before the ticket append');
+    const [planned, ...none] = await guardEvents(referenced);
+    expect(planned?.type).toBe('MessagePlanned');
+    expect(none).toEqual([]);
+    const ticketBefore = await store.readStream(`${TICKET_CATEGORY}-${opened.result.ticketId}`);
+
+    // The re-send appends the message to its ticket: not a replay.
+    const completed = await freshHandler().ingest(referenced, request, { awaitProjection: true });
+    expect(completed.replayed).toBe(false);
+    expect(completed.result).toMatchObject({ ticketId: opened.result.ticketId, sequence: 2 });
+    const ticketAfter = await store.readStream(`${TICKET_CATEGORY}-${opened.result.ticketId}`);
+    expect(ticketAfter.length).toBeGreaterThan(ticketBefore.length);
+
+    // Any later one finds it done, in this process or another.
+    const before = await lastPosition();
+    const again = await freshHandler().ingest(referenced, request, { awaitProjection: true });
+    expect(again).toEqual({ result: completed.result, replayed: true });
+    const batch = (
+      await freshHandler().ingestMany([{ input: referenced, request }], {
+        awaitProjection: true,
+        keepOrder: true,
+      })
+    ).map(outcomeOf);
+    expect(batch).toEqual([{ result: completed.result, replayed: true }]);
     expect(await lastPosition()).toBe(before);
   });
 

@@ -273,7 +273,7 @@ export class IngestMessageHandler {
         (error: unknown) => ({ error }),
       ),
     ]);
-    if (prior.record) return { result: await this.complete(guard, prior.record), replayed: true };
+    if (prior.record) return this.complete(guard, prior.record);
     if ('error' in tickets) throw tickets.error;
     const [referenced, thread] = tickets.found;
     const context: CommandContext = {
@@ -303,7 +303,7 @@ export class IngestMessageHandler {
             if (!(error instanceof WrongExpectedVersion)) throw error;
             const winner = await this.readPlan(guard);
             if (!winner.record) throw error;
-            return { result: await this.complete(guard, winner.record), replayed: true };
+            return this.complete(guard, winner.record);
           }
           try {
             const applied = await this.apply(plan, changesContinuity);
@@ -899,12 +899,17 @@ export class IngestMessageHandler {
   /**
    * Completes what the guard stream recorded (a repeat, or a crash between the two appends of a
    * plan) and, when that appended anything, waits for the read model as the original ingestion
-   * would have. A receipt's message is in its ticket already: only its sequence is read.
+   * would have. A receipt's message is in its ticket already: only its sequence is read. A replay
+   * only when nothing had to be appended: the delivery that finishes a half-done ingestion is the
+   * one that ingested the message.
    */
-  private async complete(guard: string, record: GuardRecord): Promise<IngestResult> {
+  private async complete(guard: string, record: GuardRecord): Promise<IngestOutcome> {
     let result: IngestResult;
+    let replayed = true;
     if ('plan' in record) {
-      result = (await this.apply(record.plan, true)).result;
+      const applied = await this.apply(record.plan, true);
+      result = applied.result;
+      replayed = applied.position === undefined;
     } else {
       const { receipt } = record;
       const { state } = await loadStream(
@@ -917,7 +922,7 @@ export class IngestMessageHandler {
       result = resultOf(receipt, state);
     }
     this.remember(guard, result);
-    return result;
+    return { result, replayed };
   }
 
   private remember(guard: string, result: IngestResult): void {
