@@ -174,6 +174,8 @@ interface Pending {
   item: IngestItem;
   message: ValidMessage;
   guard: string;
+  /** The sender identity's stream, when the sender has an identity (hashed once per message). */
+  identityStream: string | undefined;
   /** Ordering keys: the sender identity's stream and the channel thread. */
   keys: string[];
 }
@@ -345,7 +347,16 @@ export class IngestMessageHandler {
       try {
         const message = validateMessage(item.input, this.settings.maxMessageChars);
         const guard = inboundStream(message.tenantId, message.channel, message.channelMessageId);
-        pending.push({ index, item, message, guard, keys: orderingKeys(message) });
+        const identity = message.sender.identity;
+        const identityOf = identity ? identityStream(message.tenantId, identity) : undefined;
+        pending.push({
+          index,
+          item,
+          message,
+          guard,
+          identityStream: identityOf,
+          keys: orderingKeys(message, identityOf),
+        });
       } catch (error) {
         results[index] = { ok: false, error };
       }
@@ -532,7 +543,7 @@ export class IngestMessageHandler {
         continue;
       }
       const identity = p.message.sender.identity!;
-      const customerId = bound.get(identityStream(p.message.tenantId, identity));
+      const customerId = bound.get(p.identityStream!);
       if (customerId === undefined) {
         const fresh = this.ids.next();
         candidates.push({ ...p, identity, context, customerId: fresh, senderId: fresh, fresh: true });
@@ -570,7 +581,7 @@ export class IngestMessageHandler {
 
   /** The customer of each identity of these customer messages: from memory, or from the identity streams in one read. */
   private async bindingsOf(multi: MultiStreamEventStore, messages: Pending[]): Promise<Map<string, string>> {
-    const streams = messages.map((p) => identityStream(p.message.tenantId, p.message.sender.identity!));
+    const streams = messages.map((p) => p.identityStream!);
     const bound = new Map<string, string>();
     const misses: string[] = [];
     for (const stream of streams) {
@@ -681,7 +692,7 @@ export class IngestMessageHandler {
           data: { tenantId: p.message.tenantId, identity: identity, customerId: p.customerId },
         };
         appends.push({
-          stream: identityStream(p.message.tenantId, identity),
+          stream: p.identityStream!,
           events: [{ ...bind, metadata }],
           expectedRevision: 'no-stream',
         });
@@ -724,7 +735,7 @@ export class IngestMessageHandler {
     for (const p of planned) {
       const customer = customers.get(p);
       if (customer) {
-        this.identities.learnBinding(identityStream(p.message.tenantId, customer.identity), p.customerId);
+        this.identities.learnBinding(p.identityStream!, p.customerId);
         this.cache.set(
           customerStream(p.customerId),
           customer.events.reduce(evolveCustomer, initialCustomerState()),
@@ -1023,11 +1034,13 @@ function writesAsCustomer(message: ValidMessage): boolean {
   return message.sender.kind === 'customer' && message.sender.identity !== undefined;
 }
 
-/** The keys whose messages must be decided in order: the sender's identity and the channel thread. */
-function orderingKeys(message: ValidMessage): string[] {
+/**
+ * The keys whose messages must be decided in order: the sender's identity (its stream) and the
+ * channel thread.
+ */
+function orderingKeys(message: ValidMessage, identityStreamName: string | undefined): string[] {
   const keys: string[] = [];
-  const identity = message.sender.identity;
-  if (identity) keys.push(identityStream(message.tenantId, identity));
+  if (identityStreamName !== undefined) keys.push(identityStreamName);
   if (message.channelThreadId !== undefined)
     keys.push(`thread/${message.tenantId}/${message.channel}/${message.channelThreadId}`);
   return keys;
