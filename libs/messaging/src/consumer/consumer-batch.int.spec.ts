@@ -366,15 +366,29 @@ describe('consumer runtime: batch mode on the real broker', () => {
     expect([...events, ...more].filter((e) => rows.get(e.id) !== 1)).toEqual([]);
   });
 
-  it('counts the events prepareBatch says it found done before as duplicates', async () => {
+  it('counts the events prepareBatch says it found done before as duplicates, holding no connection for them', async () => {
     const topic = uniqueName('consumer-batch-completed-duplicates');
     await kafka.createTopic(topic, 1);
     const events = Array.from({ length: 4 }, (_, i) => ownerAssigned(`ticket-d${i}`));
-    await sendBatch(topic, events);
     const handled: string[] = [];
+    // The connections the runtime checks out of its pool itself.
+    let checkouts = 0;
+    const counting = new Proxy(pool, {
+      get(target, property) {
+        if (property === 'connect') {
+          return () => {
+            checkouts += 1;
+            return target.connect();
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
     const consumer = await start(
       topic,
       optionsFor({
+        pool: counting,
         unrecordedTopics: [topic],
         // Every event completed here; the first two were done before (a redelivery, say).
         prepareBatch: (_topic, prepared) =>
@@ -387,6 +401,8 @@ describe('consumer runtime: batch mode on the real broker', () => {
         return Promise.resolve();
       },
     );
+    checkouts = 0;
+    await sendBatch(topic, events);
     await eventually(
       () => {
         const m = consumer.metrics.snapshot();
@@ -396,6 +412,8 @@ describe('consumer runtime: batch mode on the real broker', () => {
     );
     expect(consumer.metrics.snapshot()).toMatchObject({ consumed: 4, applied: 2, duplicates: 2 });
     expect(handled).toEqual([]);
+    // The topic records no ids and prepareBatch completed every message: nothing needed one.
+    expect(checkouts).toBe(0);
   });
 
   it('does not call the handlers of the events prepareBatch says it completed, and counts and records them', async () => {

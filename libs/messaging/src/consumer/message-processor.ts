@@ -316,14 +316,19 @@ export class MessageProcessor implements OnModuleInit {
     let failure: { error: unknown } | undefined;
     let broken: unknown;
     try {
-      scope.client = ids.size > 0 ? await this.options.pool.connect() : undefined;
       // 2. One lookup of the ids already processed; 3. the handlers in order on one transaction
       // (BEGIN at the first message to apply); 4. one insert of the applied ids, and COMMIT.
       const recording = !this.unrecorded.has(topic);
-      if (scope.client && recording)
+      if (ids.size > 0 && recording) {
+        scope.client = await this.options.pool.connect();
         for (const id of await findProcessed(scope.client, this.schema, this.options.groupId, [...ids]))
           scope.processed.add(id);
+      }
       const completed = await this.prepare(topic, scope, control);
+      // A topic whose ids are not recorded needs the connection only for the handlers that run: none
+      // when `prepareBatch` completed every message, which then holds no connection idle meanwhile.
+      if (!scope.client && [...ids].some((id) => !completed.has(id)))
+        scope.client = await this.options.pool.connect();
       for (const message of chunk) {
         if (completed.size > 0 && (await this.completedInBatch(scope, message.offset, completed, recording)))
           continue;
