@@ -15,7 +15,7 @@ import {
   type ContractStoreOptions,
 } from './event-store.contract';
 import type { NewEvent, RecordedEvent } from './event-store.port';
-import { computeEventHash, GENESIS_HASH } from './hash-chain';
+import { canonicalJson, computeEventHash, GENESIS_HASH } from './hash-chain';
 import { PostgresEventStore } from './postgres-event-store.adapter';
 import { UpcasterRegistry } from './upcasters';
 
@@ -67,8 +67,50 @@ describe('PostgreSQL adapter', () => {
     const { store, schema } = await makePostgresStore();
     await store.init();
     await Promise.all([store.init(), new PostgresEventStore({ connection: pool, schema }).init()]);
-    const { rows } = await pool.query(`SELECT version FROM "${schema}".schema_migrations`);
-    expect(rows).toEqual([{ version: 1 }]);
+    const { rows } = await pool.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it('stores data and metadata as the canonical JSON text that was hashed', async () => {
+    const { store, schema } = await makePostgresStore();
+    const data = { b: [1, 'x', null], a: { d: 'é\u2028', c: 1.5 } };
+    await store.append('ticket-text', [event('Noted', data)], { expectedRevision: 'no-stream' });
+    const { rows } = await pool.query<{ data: string; metadata: string; kind: string }>(
+      `SELECT data::text AS data, metadata::text AS metadata, pg_typeof(data)::text AS kind
+         FROM "${schema}".events WHERE stream_name = 'ticket-text'`,
+    );
+    expect(rows).toEqual([
+      {
+        data: canonicalJson(data),
+        metadata: canonicalJson(contractMetadata()),
+        kind: 'json',
+      },
+    ]);
+  });
+
+  it('migrates a store whose documents are jsonb (version 1) to json text, events and chains intact', async () => {
+    const { store, schema } = await makePostgresStore();
+    const data = { zebra: 1, alpha: { nested: [true, 2.5, 'ü'] }, mid: 'x' };
+    await store.append('ticket-old', [event('Noted', data), event('Noted', { i: 2 })], {
+      expectedRevision: 'no-stream',
+    });
+    // As version 1 left it: jsonb documents (jsonb's own key order), version 2 not applied.
+    await pool.query(
+      `ALTER TABLE "${schema}".events ALTER COLUMN data TYPE jsonb USING data::jsonb,
+                                       ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb;
+       DELETE FROM "${schema}".schema_migrations WHERE version = 2`,
+    );
+    const upgraded = new PostgresEventStore({ connection: pool, schema });
+    stores.push(upgraded);
+    await upgraded.init();
+    const { rows } = await pool.query<{ kind: string }>(
+      `SELECT DISTINCT pg_typeof(data)::text AS kind FROM "${schema}".events`,
+    );
+    expect(rows).toEqual([{ kind: 'json' }]);
+    expect((await upgraded.readStream('ticket-old')).map((e) => e.data)).toEqual([data, { i: 2 }]);
+    expect(await upgraded.verifyStream('ticket-old')).toMatchObject({ ok: true, events: 2 });
+    await upgraded.append('ticket-old', [event('Noted', { i: 3 })], { expectedRevision: 1n });
+    expect(await upgraded.verifyStream('ticket-old')).toMatchObject({ ok: true, events: 3 });
   });
 
   it('keeps one chain when two processes append to the same stream (stale cached heads)', async () => {
@@ -633,7 +675,7 @@ describe('PostgreSQL adapter', () => {
     it('detects an edited metadata field', async () => {
       const { store, events } = await setUp();
       await pool.query(
-        `UPDATE ${events} SET metadata = jsonb_set(metadata, '{actor,id}', '"someone-else"') WHERE revision = 1`,
+        `UPDATE ${events} SET metadata = jsonb_set(metadata::jsonb, '{actor,id}', '"someone-else"')::json WHERE revision = 1`,
       );
       expect(await store.verifyStream(stream)).toMatchObject({
         ok: false,

@@ -167,7 +167,8 @@ function appendStreamsValues(planned: readonly PlannedAppend[]): string[] {
 }
 
 /**
- * JSON documents as one JSON array text, for a `jsonb` parameter read with `jsonb_array_elements`.
+ * JSON documents as one JSON array text, for a `json` parameter read with `json_array_elements`
+ * (which hands out each element's text as it is: the canonical JSON that is stored).
  * As a `text[]` parameter instead, every document would be escaped into an array literal (each
  * quote doubled in size, a regular expression run over every byte) and parsed back out of it.
  */
@@ -724,9 +725,9 @@ export class PostgresEventStore implements MultiStreamEventStore {
       // A single event, the most common append, skips the array round trip of unnest().
       const source = single
         ? `(SELECT $2::bigint AS revision, $3::uuid AS event_id, $4::text AS type, $5::int AS schema_version,
-                   $6::jsonb AS data, $7::jsonb AS metadata, $8::text AS prev_hash, $9::text AS hash, 1 AS ord) b`
+                   $6::json AS data, $7::json AS metadata, $8::text AS prev_hash, $9::text AS hash, 1 AS ord) b`
         : `ROWS FROM (unnest($2::bigint[]), unnest($3::uuid[]), unnest($4::text[]), unnest($5::int[]),
-                     jsonb_array_elements($6::jsonb), jsonb_array_elements($7::jsonb), unnest($8::text[]),
+                     json_array_elements($6::json), json_array_elements($7::json), unnest($8::text[]),
                      unnest($9::text[]))
              WITH ORDINALITY AS b(revision, event_id, type, schema_version, data, metadata, prev_hash, hash, ord)`;
       const column = <T>(pick: (event: (typeof chained)[number]) => T): T | T[] =>
@@ -871,8 +872,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
            (stream_name, revision, event_id, type, schema_version, data, metadata, prev_hash, hash)
          SELECT b.e->>0, (b.e->>1)::bigint, (b.e->>2)::uuid, b.e->>3, (b.e->>4)::int, b.data, b.metadata,
                 b.e->>5, b.e->>6
-           FROM ROWS FROM (jsonb_array_elements($2::jsonb), jsonb_array_elements($3::jsonb),
-                           jsonb_array_elements($4::jsonb))
+           FROM ROWS FROM (jsonb_array_elements($2::jsonb), json_array_elements($3::json),
+                           json_array_elements($4::json))
                 WITH ORDINALITY AS b(e, data, metadata, ord)
           WHERE (SELECT ok FROM checked)
           ORDER BY b.ord

@@ -53,6 +53,19 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_transaction_order ON ${s}.events (transaction_id, global_position);
     `,
   },
+  {
+    version: 2,
+    name: 'event data and metadata as json text',
+    // The canonical JSON an append hashes is stored as it is: PostgreSQL checks it and keeps the
+    // text, where jsonb built a binary document on every insert and a text again on every read.
+    // Nothing of the store queries inside documents (`data::jsonb` still does, at a console).
+    // Rewrites the table once, under an exclusive lock for as long as that takes.
+    sql: (s) => `
+      ALTER TABLE ${s}.events
+        ALTER COLUMN data TYPE json USING data::json,
+        ALTER COLUMN metadata TYPE json USING metadata::json;
+    `,
+  },
 ];
 
 /**

@@ -496,7 +496,7 @@ describe('ownership service (real PostgreSQL and Kafka)', () => {
     const verified = await call('POST', `/v1/audit/tickets/${ticketId}/verify`, undefined, auditorKey.key);
     expect(verified.body).toMatchObject({ ok: true, events: 4 });
     await pool.query(
-      `UPDATE ownership_events.events SET data = jsonb_set(data, '{reason}', '"nothing to see"')
+      `UPDATE ownership_events.events SET data = jsonb_set(data::jsonb, '{reason}', '"nothing to see"')::json
         WHERE stream_name = $1 AND revision = 2`,
       [`ownership-${ticketId}`],
     );
