@@ -1,5 +1,6 @@
 import {
   createIsolatedDatabase,
+  overriding,
   testInfrastructure,
   uniqueName,
   type IsolatedDatabase,
@@ -373,17 +374,11 @@ describe('consumer runtime: batch mode on the real broker', () => {
     const handled: string[] = [];
     // The connections the runtime checks out of its pool itself.
     let checkouts = 0;
-    const counting = new Proxy(pool, {
-      get(target, property) {
-        if (property === 'connect') {
-          return () => {
-            checkouts += 1;
-            return target.connect();
-          };
-        }
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
+    const counting = overriding(pool, {
+      connect: (() => {
+        checkouts += 1;
+        return pool.connect();
+      }) as Pool['connect'],
     });
     const consumer = await start(
       topic,
@@ -473,18 +468,22 @@ describe('consumer runtime: batch mode on the real broker', () => {
           )
         ).rows[0]?.n,
       );
-    for (const batch of [true, false]) {
-      calls.clear();
-      const options = optionsFor({ batch, unrecordedTopics: [topic] });
-      const first = await start(topic, options, counting);
+    /** Consumes every event once, stops, rewinds the group and starts again on the same messages. */
+    const consumedThenRewound = async (options: ConsumerRuntimeOptions, apply: ApplyEvent) => {
+      const first = await start(topic, options, apply);
       await eventually(
         () => first.metrics.snapshot().applied === events.length,
         () => JSON.stringify(first.metrics.snapshot()),
       );
       await stop(first);
-      // Rewound: the same messages again, and the handler is called again for each.
       await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
-      const second = await start(topic, options, counting);
+      return start(topic, options, apply);
+    };
+    for (const batch of [true, false]) {
+      calls.clear();
+      const options = optionsFor({ batch, unrecordedTopics: [topic] });
+      // Rewound: the same messages again, and the handler is called again for each.
+      const second = await consumedThenRewound(options, counting);
       await eventually(
         () => second.metrics.snapshot().applied === events.length,
         () => JSON.stringify(second.metrics.snapshot()),
@@ -510,15 +509,7 @@ describe('consumer runtime: batch mode on the real broker', () => {
         seen.add(event.id);
         return Promise.resolve(again ? 'duplicate' : undefined);
       };
-      const options = optionsFor({ batch, unrecordedTopics: [topic] });
-      const once = await start(topic, options, recognising);
-      await eventually(
-        () => once.metrics.snapshot().applied === events.length,
-        () => JSON.stringify(once.metrics.snapshot()),
-      );
-      await stop(once);
-      await kafka.admin.resetOffsets({ groupId: options.groupId, topic, earliest: true });
-      const again = await start(topic, options, recognising);
+      const again = await consumedThenRewound(optionsFor({ batch, unrecordedTopics: [topic] }), recognising);
       await eventually(
         () => again.metrics.snapshot().duplicates === events.length,
         () => JSON.stringify(again.metrics.snapshot()),

@@ -3,10 +3,10 @@ import { type Pool } from 'pg';
 import { type RetryPolicy } from './backoff';
 import { type ConsumerMetrics } from './consumer-metrics';
 
-/** Settings of one consumer service: its Kafka client and group, its database, its policies. */
 /** How `prepareBatch` says it completed an event: its work done now, or found done before. */
 export type PreparedOutcome = 'applied' | 'duplicate';
 
+/** Settings of one consumer service: its Kafka client and group, its database, its policies. */
 export interface ConsumerRuntimeOptions {
   /** Kafka client id (logged by the broker). */
   clientId: string;

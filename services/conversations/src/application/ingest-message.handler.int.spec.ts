@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { type EventStore, PostgresEventStore, type RecordedEvent, uuidV7 } from '@handoff/event-store';
 import { ProjectionRunner } from '@handoff/messaging';
 import { openReadModelDataSource, poolOf } from '@handoff/platform';
-import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
+import { createIsolatedDatabase, type IsolatedDatabase, overriding, testPool } from '@handoff/testing';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { IncomingMessage } from '../domain/inbound-message';
@@ -172,19 +172,11 @@ describe('IngestMessageHandler (real PostgreSQL)', () => {
     const opened = await freshHandler().ingest(message(15, 'dana'), request, { awaitProjection: true });
     const referenced = message(16, 'dana', { ticketId: opened.result.ticketId });
     // A process that dies between the guard's plan and the ticket's append: the plan is all it left.
-    const dying = new Proxy(store, {
-      get(target, property) {
-        if (property === 'append')
-          return (
-            stream: string,
-            ...rest: Parameters<EventStore['append']> extends [string, ...infer R] ? R : never
-          ) =>
-            stream.startsWith(`${TICKET_CATEGORY}-`)
-              ? Promise.reject(new Error('process died before the ticket append'))
-              : target.append(stream, ...rest);
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
+    const dying = overriding(store, {
+      append: (stream, events, options) =>
+        stream.startsWith(`${TICKET_CATEGORY}-`)
+          ? Promise.reject(new Error('process died before the ticket append'))
+          : store.append(stream, events, options),
     });
     await expect(
       freshHandler({ store: dying }).ingest(referenced, request, { awaitProjection: true }),
