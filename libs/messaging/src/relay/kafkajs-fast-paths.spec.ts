@@ -1,6 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { type PartitionerArgs, Partitioners } from 'kafkajs';
-import { installVarIntWriter, keyHashPartitioner, murmur2, writeUVarIntInPlace } from './kafkajs-fast-paths';
+import {
+  encodeRecord,
+  installVarIntWriter,
+  keyHashPartitioner,
+  murmur2,
+  type RecordFields,
+  writeUVarIntInPlace,
+} from './kafkajs-fast-paths';
+
+const ROOT = path.resolve(__dirname, '../../../..');
 
 // kafkajs' own code, the reference: its murmur2 and its encoder (untyped internals).
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -135,4 +146,84 @@ describe('varint writer', () => {
     expect(installVarIntWriter()).toBe(true);
     expect(record(new Encoder())).toEqual(before);
   });
+});
+
+describe('record encoder', () => {
+  // kafkajs' own record encoder (each spec file has its own modules: nothing replaced it here).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (
+    fields: RecordFields,
+  ) => Encoder;
+
+  const text = (length: number) => 'aé€😀"'.repeat(Math.ceil(length / 5)).slice(0, length);
+  const bytes = (length: number) => crypto.randomBytes(length);
+  const sizes = [0, 1, 5, 63, 64, 127, 128, 300, 500, 511, 512, 1_000, 3_000];
+  const deltas = [0, 1, -1, 37, 2 ** 20, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 86_400_000 * 900];
+
+  function randomRecord(i: number): RecordFields {
+    const pick = <T>(values: readonly T[]): T => values[crypto.randomInt(values.length)]!;
+    const value = (): Buffer | string => (i % 2 === 0 ? text(pick(sizes)) : bytes(pick(sizes)));
+    const headers: NonNullable<RecordFields['headers']> = {};
+    for (let h = 0; h < i % 14; h++)
+      headers[`ce_${text(h % 6)}${h}`] = h % 5 === 4 ? [value(), value()] : value();
+    return {
+      ...(i % 9 === 0 ? {} : { offsetDelta: crypto.randomInt(2 ** 31) >> crypto.randomInt(31) }),
+      ...(i % 11 === 0 ? {} : { timestampDelta: pick(deltas) }),
+      key: i % 6 === 0 ? null : value(),
+      value: i % 13 === 0 ? null : value(),
+      headers,
+    };
+  }
+
+  it("encodes records with their headers byte for byte as kafkajs' record encoder does", () => {
+    const differing: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const fields = randomRecord(i);
+      if (!encodeRecord(fields).buffer.equals(kafkajsRecord(fields).buffer)) differing.push(i);
+    }
+    expect(differing).toEqual([]);
+  });
+
+  it('writes a record into one buffer of its size', () => {
+    const headers = Object.fromEntries(Array.from({ length: 12 }, (_, h) => [`ce_h${h}`, text(40)]));
+    const encoder = encodeRecord({ key: 'ticket-1', value: text(1_500), headers }) as unknown as {
+      buf: Buffer;
+      offset: number;
+    };
+    // One buffer of the next power of two above the record's size (kafkajs: 512 bytes, grown, and
+    // one of 512 bytes per header).
+    expect(encoder.buf.length).toBeLessThan(2 * encoder.offset);
+    expect(encoder.buf.length).toBeGreaterThanOrEqual(encoder.offset);
+  });
+
+  const produceRequest = (mode: 'none' | 'install' | 'install-late') => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        '-r',
+        path.join(ROOT, 'scripts/ts-register.cjs'),
+        path.join(__dirname, 'testing/produce-request.process.ts'),
+        mode,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    return JSON.parse(output) as { installed?: boolean; recordEncoderIsOurs: boolean; hex: string };
+  };
+
+  it("is installed before a process' first produce request, which then encodes as kafkajs' own", () => {
+    const kafkajs = produceRequest('none');
+    const installed = produceRequest('install');
+    expect(kafkajs.recordEncoderIsOurs).toBe(false);
+    expect(installed.installed).toBe(true);
+    expect(installed.recordEncoderIsOurs).toBe(true);
+    expect(installed.hex.length).toBeGreaterThan(20_000);
+    expect(installed.hex).toBe(kafkajs.hex);
+  }, 30_000);
+
+  it('leaves kafkajs its own encoder once its produce request is loaded', () => {
+    const late = produceRequest('install-late');
+    expect(late.installed).toBe(false);
+    expect(late.recordEncoderIsOurs).toBe(false);
+    expect(late.hex).toBe(produceRequest('none').hex);
+  }, 30_000);
 });

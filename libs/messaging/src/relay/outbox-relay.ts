@@ -1,7 +1,12 @@
 import type { EventStore, RecordedEvent, Subscription } from '@handoff/event-store';
 import type { CompressionTypes, Kafka, Message, Producer, RetryOptions } from 'kafkajs';
-import { installVarIntWriter, keyHashPartitioner } from './kafkajs-fast-paths';
+import { installRecordEncoder, installVarIntWriter, keyHashPartitioner } from './kafkajs-fast-paths';
 import type { RelayCheckpointStore } from './relay-checkpoint-store';
+
+// kafkajs takes its record encoder once, when the process' first produce request loads its
+// produce module: installed when this module is loaded, before any producer of the process sends
+// (a process that produced before keeps kafkajs' own encoder).
+installRecordEncoder();
 
 /** A Kafka record as the relay produces it (CloudEvents binary mode: attributes in `ce_*` headers). */
 export interface RelayMessage {
