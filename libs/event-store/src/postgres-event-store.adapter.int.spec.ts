@@ -16,7 +16,7 @@ import {
 } from './event-store.contract';
 import type { NewEvent, RecordedEvent } from './event-store.port';
 import { canonicalJson, computeEventHash, GENESIS_HASH } from './hash-chain';
-import { PostgresEventStore } from './postgres-event-store.adapter';
+import { beginWith, PostgresEventStore } from './postgres-event-store.adapter';
 import { UpcasterRegistry } from './upcasters';
 
 let database: IsolatedDatabase;
@@ -774,6 +774,61 @@ describe('PostgreSQL adapter', () => {
       ).rejects.toBeInstanceOf(StoreFailure);
     } finally {
       await unreachable.close();
+    }
+  });
+});
+
+describe('beginWith (BEGIN and the first statement of a transaction in one round trip)', () => {
+  /** The client's socket writes and answers, in order: `write` and `ready` (a ReadyForQuery). */
+  function wire(client: PoolClient): string[] {
+    const connection = (
+      client as unknown as { connection: NodeJS.EventEmitter & { stream: NodeJS.WritableStream } }
+    ).connection;
+    const seen: string[] = [];
+    const write = connection.stream.write.bind(connection.stream);
+    connection.stream.write = ((...args: Parameters<typeof write>) => {
+      seen.push('write');
+      return write(...args);
+    }) as typeof write;
+    connection.on('readyForQuery', () => seen.push('ready'));
+    return seen;
+  }
+
+  it('writes both before the first answer, and runs the statement inside the transaction', async () => {
+    const client = await pool.connect();
+    try {
+      const seen = wire(client);
+      const { rows } = await beginWith<{ xid: string }>(client, {
+        text: 'SELECT txid_current()::text AS xid',
+      });
+      expect(seen.indexOf('ready')).toBeGreaterThan(seen.lastIndexOf('write'));
+      expect(seen.filter((s) => s === 'ready')).toHaveLength(2);
+      // The same transaction afterwards: the statement ran after BEGIN, not before it.
+      const again = await client.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+      expect(again.rows[0]?.xid).toBe(rows[0]?.xid);
+      expect((client as unknown as { pipeline: boolean }).pipeline).toBe(false);
+      await client.query('ROLLBACK');
+      // Back to one query at a time: queries issued together are answered in order.
+      const [one, two] = await Promise.all([
+        client.query<{ n: number }>('SELECT 1 AS n'),
+        client.query<{ n: number }>('SELECT 2 AS n'),
+      ]);
+      expect([one.rows[0]?.n, two.rows[0]?.n]).toEqual([1, 2]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('leaves the transaction aborted when the statement fails, and the client usable after ROLLBACK', async () => {
+    const client = await pool.connect();
+    try {
+      await expect(beginWith(client, { text: 'SELECT 1 / 0' })).rejects.toMatchObject({ code: '22012' });
+      expect((client as unknown as { pipeline: boolean }).pipeline).toBe(false);
+      await expect(client.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+      await client.query('ROLLBACK');
+      expect((await client.query<{ n: number }>('SELECT 3 AS n')).rows[0]?.n).toBe(3);
+    } finally {
+      client.release();
     }
   });
 });

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DatabaseError, Pool, type PoolClient } from 'pg';
+import {
+  DatabaseError,
+  Pool,
+  type PoolClient,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg';
 import {
   assertExpectedRevision,
   chainEvents,
@@ -31,6 +38,7 @@ import type {
 } from './event-store.port';
 import { ChainVerifier } from './hash-chain';
 import { GENESIS_HASH } from './hash-chain';
+import { inOneRoundTrip } from './pg-round-trip';
 import {
   EVENT_ID_CONSTRAINT,
   migrate,
@@ -196,6 +204,20 @@ function withPositions(
     }
     return { ...plan, result: { nextExpectedRevision: plan.last.revision, position } };
   });
+}
+
+/**
+ * BEGIN and the transaction's first statement in one round trip ({@link inOneRoundTrip}): the
+ * statement runs inside the transaction, and one that fails leaves it aborted.
+ */
+export async function beginWith<Row extends QueryResultRow>(
+  client: PoolClient,
+  statement: QueryConfig,
+): Promise<QueryResult<Row>> {
+  const [begun, first] = await inOneRoundTrip(client, [{ text: 'BEGIN' }, statement]);
+  if (begun?.status === 'rejected') throw begun.reason;
+  if (first?.status !== 'fulfilled') throw first?.reason;
+  return first.value as QueryResult<Row>;
 }
 
 /** The caller's work of an append's transaction failed: rethrown as it was, after the rollback. */
@@ -910,8 +932,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
   }
 
   /**
-   * {@link tryAppendOnKnownHeads} with work in the append's transaction: BEGIN, the same statement,
-   * the work, COMMIT (three round trips more than the statement alone).
+   * {@link tryAppendOnKnownHeads} with work in the append's transaction: BEGIN with the same
+   * statement ({@link beginWith}), the work, COMMIT (two round trips more than the statement alone).
    */
   private async tryAppendOnKnownHeadsWithin(
     planned: readonly PlannedAppend[],
@@ -919,8 +941,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<MultiAppendRow>(
+      const { rows } = await beginWith<MultiAppendRow>(
+        client,
         this.multiAppendStatement(planned, 'lock-and-check'),
       );
       if (!rows[0]?.ok) {
@@ -942,10 +964,10 @@ export class PostgresEventStore implements MultiStreamEventStore {
   }
 
   /**
-   * One attempt at a multi-stream append, on one connection in four round trips whatever the number
-   * of streams: BEGIN; lock the rows of the streams that exist (in name order, the order every
-   * multi-stream append locks in) and check every expectation against them; write every head and
-   * every event in {@link multiAppendStatement}; COMMIT. Streams without a row are inserted by that
+   * One attempt at a multi-stream append, on one connection in three round trips whatever the number
+   * of streams: BEGIN with the lock of the rows of the streams that exist (in name order, the order
+   * every multi-stream append locks in; {@link beginWith}), then every expectation checked against
+   * them; write every head and every event in {@link multiAppendStatement}; COMMIT. Streams without a row are inserted by that
    * statement, so another writer creating one in between makes it fail on a unique key (the
    * stream's name or its first revision): then nothing was written and the result is undefined, for
    * the caller to try again.
@@ -956,13 +978,12 @@ export class PostgresEventStore implements MultiStreamEventStore {
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
     try {
-      await client.query('BEGIN');
-      const { rows: locked } = await client.query<{
+      const { rows: locked } = await beginWith<{
         name: string;
         revision: string;
         last_hash: string;
         deleted: boolean;
-      }>({
+      }>(client, {
         text: `SELECT name, revision, last_hash, deleted FROM ${this.schema}.streams
                 WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
         values: [requests.map((request) => request.stream)],

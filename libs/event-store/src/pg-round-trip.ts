@@ -1,0 +1,36 @@
+import type { ClientBase, QueryConfig, QueryResult } from 'pg';
+
+/**
+ * Queries written to a connection together, without waiting for the answer to one before writing
+ * the next (node-pg's pipeline mode, switched on for them and off again once every one is
+ * answered): one round trip for all of them instead of one each. PostgreSQL runs them in order,
+ * each ending with its own Sync, so each succeeds or fails on its own; inside a transaction a
+ * failure aborts it for the queries after it, as it would one at a time. The client must be held by
+ * the caller with nothing in flight. With a pg that has no pipeline mode they are sent one after the
+ * other. Settles once every query is answered, with each one's outcome in order.
+ */
+export async function inOneRoundTrip(
+  client: ClientBase,
+  queries: readonly QueryConfig[],
+): Promise<PromiseSettledResult<QueryResult>[]> {
+  const pipelined = client as ClientBase & { pipeline?: unknown };
+  if (pipelined.pipeline !== false) {
+    const outcomes: PromiseSettledResult<QueryResult>[] = [];
+    for (const query of queries) {
+      outcomes.push(
+        await client.query(query).then(
+          (value): PromiseFulfilledResult<QueryResult> => ({ status: 'fulfilled', value }),
+          (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
+        ),
+      );
+    }
+    return outcomes;
+  }
+  pipelined.pipeline = true;
+  try {
+    return await Promise.allSettled(queries.map((query) => client.query(query)));
+  } finally {
+    // Every query answered: nothing is left in flight on the connection.
+    pipelined.pipeline = false;
+  }
+}
