@@ -73,6 +73,8 @@ export interface ReadModelQueries {
    * ticket is the one that holds the thread, not followed through merges (`mergedInto` says so).
    */
   continuityOfMany(requests: readonly ContinuityRequest[]): Promise<ContinuityAnswer[]>;
+  /** {@link continuityOfMany} as a read to run under customers' locks ({@link CustomerLocks.withLocksThenRead}). */
+  continuityOfManyRead(requests: readonly ContinuityRequest[]): ReadUnderLocks<ContinuityAnswer[]>;
   /**
    * The ticket holding each channel thread, in one round trip, answers in request order (undefined
    * for an unknown thread); as is, not followed through merges (`mergedInto` says so).
@@ -115,6 +117,22 @@ export interface CustomerLocks {
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** Holds the locks of every key at once while `work` runs (taken in one order, so no deadlock). */
   withLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
+  /**
+   * {@link withLocks} whose work starts with `read` answered: the read runs once every lock is
+   * granted (it sees what the previous holders committed), and is sent with the locks' request.
+   */
+  withLocksThenRead<T, R>(
+    keys: readonly string[],
+    read: ReadUnderLocks<R>,
+    work: (answer: R) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** A read-model read for {@link CustomerLocks.withLocksThenRead}: a statement and its answer. */
+export interface ReadUnderLocks<R> {
+  text: string;
+  values: unknown[];
+  answer(rows: readonly Record<string, unknown>[]): R;
 }
 
 /** Who asked, for the metadata of the events a command appends. */

@@ -1,5 +1,13 @@
-import type { Pool } from 'pg';
-import type { CustomerLocks } from './conversations.ports';
+import { inOneRoundTrip } from '@handoff/event-store';
+import type { Pool, PoolClient } from 'pg';
+import type { CustomerLocks, ReadUnderLocks } from './conversations.ports';
+
+/** Every key's lock, in ascending order of the lock ids (see {@link PostgresCustomerLocks.withLocks}). */
+const LOCK_ALL = `SELECT pg_advisory_lock(id) FROM (
+   SELECT DISTINCT hashtextextended(k, 0) AS id FROM unnest($1::text[]) AS k ORDER BY 1
+ ) ids`;
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * Customer locks as PostgreSQL session advisory locks, so replicas serialise too. Each holder keeps
@@ -28,18 +36,53 @@ export class PostgresCustomerLocks implements CustomerLocks {
     if (keys.length === 0) return work();
     const client = await this.pool.connect();
     try {
-      await client.query(
-        `SELECT pg_advisory_lock(id) FROM (
-           SELECT DISTINCT hashtextextended(k, 0) AS id FROM unnest($1::text[]) AS k ORDER BY 1
-         ) ids`,
-        [keys],
-      );
+      await client.query(LOCK_ALL, [keys]);
     } catch (error) {
       // A multi-key lock that failed half-way (lock_timeout) may hold some of its keys: the
       // connection is destroyed, never pooled.
-      client.release(error instanceof Error ? error : new Error(String(error)));
+      client.release(asError(error));
       throw error;
     }
+    return this.holding(client, work);
+  }
+
+  /**
+   * The read goes out with the locks' statement, on the same connection ({@link inOneRoundTrip}):
+   * PostgreSQL runs it once that statement is done, every lock granted, so it reads what the
+   * previous holders committed before they unlocked, one round trip earlier than a read sent after
+   * the lock's answer.
+   */
+  async withLocksThenRead<T, R>(
+    keys: readonly string[],
+    read: ReadUnderLocks<R>,
+    work: (answer: R) => Promise<T>,
+  ): Promise<T> {
+    if (keys.length === 0) {
+      const { rows } = await this.pool.query(read.text, read.values);
+      return work(read.answer(rows));
+    }
+    const client = await this.pool.connect();
+    const [locked, answered] = await inOneRoundTrip(client, [
+      { text: LOCK_ALL, values: [keys] },
+      { text: read.text, values: read.values },
+    ]);
+    if (locked?.status !== 'fulfilled') {
+      // As in withLocks: destroyed, it may hold some of the keys. (The read ran without them.)
+      const error: unknown = locked?.reason;
+      client.release(asError(error));
+      throw error;
+    }
+    return this.holding(client, () => {
+      if (answered?.status !== 'fulfilled') throw answered?.reason;
+      return work(read.answer(answered.value.rows));
+    });
+  }
+
+  /**
+   * Runs `work` on a connection holding locks; the result is returned as soon as `work` settles,
+   * while the unlock is on its way (see {@link withLocks}).
+   */
+  private async holding<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } finally {
@@ -47,7 +90,7 @@ export class PostgresCustomerLocks implements CustomerLocks {
         () => client.release(),
         // A connection whose unlock failed may still hold the locks: destroyed, never pooled (its
         // session ends, and PostgreSQL releases them with it).
-        (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => client.release(asError(error)),
       );
     }
   }

@@ -3,6 +3,7 @@ import type {
   ContinuityAnswer,
   ContinuityRequest,
   ReadModelQueries,
+  ReadUnderLocks,
   ThreadRequest,
   TicketRow,
 } from '../application/conversations.ports';
@@ -163,12 +164,16 @@ export class ConversationsReadModel implements ReadModelQueries {
   }
 
   async continuityOfMany(requests: readonly ContinuityRequest[]): Promise<ContinuityAnswer[]> {
-    const answers: ContinuityAnswer[] = requests.map(() => ({ openTickets: [] }));
-    if (requests.length === 0) return answers;
+    if (requests.length === 0) return [];
+    const read = this.continuityOfManyRead(requests);
+    return read.answer(await this.db.query(read.text, read.values));
+  }
+
+  continuityOfManyRead(requests: readonly ContinuityRequest[]): ReadUnderLocks<ContinuityAnswer[]> {
     // One round trip for every request: each customer's open tickets (most recent first) and the
     // ticket that holds each thread, as is (a merged thread ticket is reported, not followed).
-    const rows: (TicketRecord & { ord: string; is_thread: boolean })[] = await this.db.query(
-      `WITH r AS (
+    return {
+      text: `WITH r AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
            WITH ORDINALITY AS r(tenant_id, customer_id, channel, thread_id, ord)
        )
@@ -182,20 +187,26 @@ export class ConversationsReadModel implements ReadModelQueries {
        SELECT r.ord, true AS is_thread, t.* FROM r
          CROSS JOIN LATERAL (${THREAD_TICKET}) t
        ORDER BY 1, 2, last_activity_at DESC`,
-      [
+      values: [
         requests.map((q) => q.tenantId),
         requests.map((q) => q.customerId),
         requests.map((q) => q.thread?.channel ?? null),
         requests.map((q) => q.thread?.threadId ?? null),
       ],
-    );
-    for (const row of rows) {
-      const answer = answers[Number(row.ord) - 1];
-      if (!answer) continue;
-      if (row.is_thread) answer.thread = threadTicketOf(row);
-      else answer.openTickets.push(toRow(row));
-    }
-    return answers;
+      answer: (rows) => {
+        const answers: ContinuityAnswer[] = requests.map(() => ({ openTickets: [] }));
+        for (const row of rows as unknown as readonly (TicketRecord & {
+          ord: string;
+          is_thread: boolean;
+        })[]) {
+          const answer = answers[Number(row.ord) - 1];
+          if (!answer) continue;
+          if (row.is_thread) answer.thread = threadTicketOf(row);
+          else answer.openTickets.push(toRow(row));
+        }
+        return answers;
+      },
+    };
   }
 
   async threadTicketsOfMany(
