@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { type Pool, type PoolClient } from 'pg';
-import { createIsolatedDatabase, type IsolatedDatabase, testPool } from '@handoff/testing';
+import { createIsolatedDatabase, type IsolatedDatabase, overriding, testPool } from '@handoff/testing';
 import {
   InvalidArgument,
   InvalidStreamName,
@@ -53,6 +53,19 @@ eventStoreContract('PostgreSQL', async (options) => (await makePostgresStore(opt
 
 const event = (type: string, data: unknown = {}): NewEvent => ({ type, data, metadata: contractMetadata() });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Records a client's socket writes and answers, in order: `write` and `ready` (a ReadyForQuery). */
+function watchWire(client: PoolClient, seen: string[]): void {
+  const connection = (
+    client as unknown as { connection: NodeJS.EventEmitter & { stream: NodeJS.WritableStream } }
+  ).connection;
+  const write = connection.stream.write.bind(connection.stream);
+  connection.stream.write = ((...args: Parameters<typeof write>) => {
+    seen.push('write');
+    return write(...args);
+  }) as typeof write;
+  connection.on('readyForQuery', () => seen.push('ready'));
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -646,6 +659,117 @@ describe('PostgreSQL adapter', () => {
     });
   });
 
+  describe('multi-stream: statements sent with the COMMIT (statementsWithin)', () => {
+    const sideOf = async (schema: string) => {
+      await pool.query(`CREATE TABLE "${schema}".side (event_id uuid PRIMARY KEY, position bigint NOT NULL)`);
+      return async () =>
+        (
+          await pool.query<{ event_id: string; position: string }>(
+            `SELECT event_id, position::text AS position FROM "${schema}".side ORDER BY position`,
+          )
+        ).rows;
+    };
+    const rowsOf = (schema: string) => (recorded: readonly RecordedEvent[]) => [
+      {
+        text: `INSERT INTO "${schema}".side SELECT * FROM unnest($1::uuid[], $2::bigint[])`,
+        values: [recorded.map((e) => e.eventId), recorded.map((e) => e.globalPosition.toString())],
+      },
+    ];
+
+    it('commits the rows with the events, on known and on locked heads, in one round trip with the COMMIT', async () => {
+      const { store, schema } = await makePostgresStore();
+      const side = await sideOf(schema);
+      await store.appendToStreams(
+        [
+          { stream: 'ticket-a', events: [event('A0'), event('A1')], expectedRevision: 'no-stream' },
+          { stream: 'ticket-b', events: [event('B0')], expectedRevision: 'no-stream' },
+        ],
+        { statementsWithin: rowsOf(schema) },
+      );
+      // A store without cached heads takes the locked path; its connections' wire is watched.
+      const wire: string[] = [];
+      const watched = overriding(pool, {
+        connect: (async () => {
+          const client = await pool.connect();
+          watchWire(client, wire);
+          return client;
+        }) as Pool['connect'],
+      });
+      const other = new PostgresEventStore({ connection: watched, schema });
+      stores.push(other);
+      await other.appendToStreams([{ stream: 'ticket-a', events: [event('A2')], expectedRevision: 1n }], {
+        statementsWithin: (recorded) => [...rowsOf(schema)(recorded), { text: 'SELECT 1' }],
+      });
+      const stored = await store.readAll();
+      expect(await side()).toEqual(
+        stored.map((e) => ({ event_id: e.eventId, position: e.globalPosition.toString() })),
+      );
+      // The locked path: BEGIN with the lock, the write, then the two statements and the COMMIT
+      // written together, their three answers back to back (one at a time, a write between each).
+      expect(wire.join(' ')).toContain('write ready ready ready');
+    });
+
+    it('writes nothing when a statement fails, and rethrows its error as it is', async () => {
+      const { store, schema } = await makePostgresStore();
+      const side = await sideOf(schema);
+      await store.append('ticket-kept', [event('K0')], { expectedRevision: 'no-stream' });
+      const failing = (recorded: readonly RecordedEvent[]) => [
+        ...rowsOf(schema)(recorded),
+        { text: 'SELECT 1 / 0' },
+        { text: 'SELECT 2' },
+      ];
+      for (const fresh of [true, false]) {
+        const writer = fresh ? store : new PostgresEventStore({ connection: pool, schema });
+        if (!fresh) stores.push(writer);
+        await expect(
+          writer.appendToStreams(
+            [
+              { stream: 'ticket-new', events: [event('N0')], expectedRevision: 'no-stream' },
+              { stream: 'ticket-kept', events: [event('K1')], expectedRevision: 0n },
+            ],
+            { statementsWithin: failing },
+          ),
+        ).rejects.toMatchObject({ code: '22012' });
+      }
+      const refusal = new Error('no statements for these');
+      await expect(
+        store.appendToStreams(
+          [{ stream: 'ticket-new', events: [event('N0')], expectedRevision: 'no-stream' }],
+          {
+            statementsWithin: () => {
+              throw refusal;
+            },
+          },
+        ),
+      ).rejects.toBe(refusal);
+      expect(await side()).toEqual([]);
+      expect((await store.readAll()).map((e) => e.type)).toEqual(['K0']);
+      // The heads were not moved: the same expectations still hold.
+      await store.appendToStreams(
+        [
+          { stream: 'ticket-new', events: [event('N0')], expectedRevision: 'no-stream' },
+          { stream: 'ticket-kept', events: [event('K1')], expectedRevision: 0n },
+        ],
+        { statementsWithin: rowsOf(schema) },
+      );
+      expect(await store.verifyStream('ticket-kept')).toMatchObject({ ok: true, events: 2 });
+      expect(await side()).toHaveLength(2);
+    });
+
+    it('refuses both kinds of work in one call', async () => {
+      const { store } = await makePostgresStore();
+      await expect(
+        store.appendToStreams(
+          [{ stream: 'ticket-x', events: [event('X0')], expectedRevision: 'no-stream' }],
+          {
+            withinTransaction: () => Promise.resolve(),
+            statementsWithin: () => [],
+          },
+        ),
+      ).rejects.toBeInstanceOf(InvalidArgument);
+    });
+  });
+
   describe('tamper evidence: verifyStream over rows edited in the database', () => {
     const stream = 'ownership-t1';
     const setUp = async () => {
@@ -779,25 +903,11 @@ describe('PostgreSQL adapter', () => {
 });
 
 describe('beginWith (BEGIN and the first statement of a transaction in one round trip)', () => {
-  /** The client's socket writes and answers, in order: `write` and `ready` (a ReadyForQuery). */
-  function wire(client: PoolClient): string[] {
-    const connection = (
-      client as unknown as { connection: NodeJS.EventEmitter & { stream: NodeJS.WritableStream } }
-    ).connection;
-    const seen: string[] = [];
-    const write = connection.stream.write.bind(connection.stream);
-    connection.stream.write = ((...args: Parameters<typeof write>) => {
-      seen.push('write');
-      return write(...args);
-    }) as typeof write;
-    connection.on('readyForQuery', () => seen.push('ready'));
-    return seen;
-  }
-
   it('writes both before the first answer, and runs the statement inside the transaction', async () => {
     const client = await pool.connect();
     try {
-      const seen = wire(client);
+      const seen: string[] = [];
+      watchWire(client, seen);
       const { rows } = await beginWith<{ xid: string }>(client, {
         text: 'SELECT txid_current()::text AS xid',
       });

@@ -19,7 +19,14 @@ import {
   type ExistingEvent,
 } from './append-preparation';
 import { ChangeSignal, startCatchUpSubscription } from './catch-up-subscription';
-import { EventStoreError, InvalidAppend, StoreFailure, StreamDeleted, StreamNotFound } from './errors';
+import {
+  EventStoreError,
+  InvalidAppend,
+  InvalidArgument,
+  StoreFailure,
+  StreamDeleted,
+  StreamNotFound,
+} from './errors';
 import type {
   AppendOptions,
   AppendResult,
@@ -123,7 +130,21 @@ export interface PostgresAppendOptions {
    * runs: keep it short.
    */
   withinTransaction?: (recorded: readonly RecordedEvent[], client: PoolClient) => Promise<void>;
+  /**
+   * Statements run inside the append's transaction, after every event is written, given the events
+   * as recorded: sent together with its COMMIT, in one round trip ({@link inOneRoundTrip}). Like
+   * {@link withinTransaction} they commit with the events or not at all: when one fails, PostgreSQL
+   * rolls the transaction back at the COMMIT, nothing of the append is written, and its error is
+   * rethrown as it is (as is one thrown by this function). They cannot depend on one another's
+   * answers. Not together with `withinTransaction`.
+   */
+  statementsWithin?: (recorded: readonly RecordedEvent[]) => readonly QueryConfig[];
 }
+
+/** The caller's part of an append's transaction: work on its client, or statements sent with the COMMIT. */
+type Within =
+  | { work: NonNullable<PostgresAppendOptions['withinTransaction']> }
+  | { statements: NonNullable<PostgresAppendOptions['statementsWithin']> };
 
 /** One stream's part of a multi-stream append, chained on the head it expects to find. */
 interface PlannedAppend {
@@ -227,16 +248,38 @@ class WorkFailed extends Error {
   }
 }
 
-/** Runs the caller's work of an append's transaction; its failure is told apart from the store's own. */
-async function runWithin(
-  within: NonNullable<PostgresAppendOptions['withinTransaction']>,
+/**
+ * The caller's part of an append's transaction, then its COMMIT; the caller's failure is told apart
+ * from the store's own ({@link WorkFailed}). Statements go with the COMMIT in one round trip: after
+ * one of them failed, PostgreSQL answers the COMMIT of the aborted transaction by rolling it back.
+ */
+async function commitWithin(
+  within: Within,
   recorded: readonly RecordedEvent[],
   client: PoolClient,
 ): Promise<void> {
+  if ('work' in within) {
+    try {
+      await within.work(recorded, client);
+    } catch (error) {
+      throw new WorkFailed(error);
+    }
+    await client.query('COMMIT');
+    return;
+  }
+  let statements: readonly QueryConfig[];
   try {
-    await within(recorded, client);
+    statements = within.statements(recorded);
   } catch (error) {
     throw new WorkFailed(error);
+  }
+  const outcomes = await inOneRoundTrip(client, [...statements, { text: 'COMMIT' }]);
+  const commit = outcomes.pop();
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw new WorkFailed(failed.reason);
+  if (commit?.status !== 'fulfilled') throw commit?.reason;
+  if (commit.value.command !== 'COMMIT') {
+    throw new StoreFailure(`the append's transaction ended with ${commit.value.command}, not COMMIT`);
   }
 }
 
@@ -506,7 +549,14 @@ export class PostgresEventStore implements MultiStreamEventStore {
       upcasters: this.upcasters,
     });
     if (requests.length === 0) return [];
-    const within = options.withinTransaction;
+    if (options.withinTransaction && options.statementsWithin) {
+      throw new InvalidArgument('options', 'withinTransaction and statementsWithin exclude each other');
+    }
+    const within: Within | undefined = options.withinTransaction
+      ? { work: options.withinTransaction }
+      : options.statementsWithin
+        ? { statements: options.statementsWithin }
+        : undefined;
     const known = this.planOnKnownHeads(requests);
     if (known) {
       const written = within
@@ -933,11 +983,12 @@ export class PostgresEventStore implements MultiStreamEventStore {
 
   /**
    * {@link tryAppendOnKnownHeads} with work in the append's transaction: BEGIN with the same
-   * statement ({@link beginWith}), the work, COMMIT (two round trips more than the statement alone).
+   * statement ({@link beginWith}), the work, COMMIT (two round trips more than the statement alone;
+   * one with statements sent with the COMMIT).
    */
   private async tryAppendOnKnownHeadsWithin(
     planned: readonly PlannedAppend[],
-    within: NonNullable<PostgresAppendOptions['withinTransaction']>,
+    within: Within,
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
     try {
@@ -950,8 +1001,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
         return undefined;
       }
       const written = withPositions(planned, rows);
-      await runWithin(within, recordedOf(planned, rows), client);
-      await client.query('COMMIT');
+      await commitWithin(within, recordedOf(planned, rows), client);
       return written;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -974,7 +1024,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
    */
   private async tryAppendToStreams(
     requests: readonly AppendRequest[],
-    within?: PostgresAppendOptions['withinTransaction'],
+    within?: Within,
   ): Promise<(PlannedAppend & { result: AppendResult })[] | undefined> {
     const client = await this.connect();
     try {
@@ -1012,8 +1062,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
         this.multiAppendStatement(planned, 'locked-already'),
       );
       const written = withPositions(planned, rows);
-      if (within) await runWithin(within, recordedOf(planned, rows), client);
-      await client.query('COMMIT');
+      if (within) await commitWithin(within, recordedOf(planned, rows), client);
+      else await client.query('COMMIT');
       return written;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
