@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '@handoff/event-store';
-import type { PoolClient } from 'pg';
+import { inOneRoundTrip, type RecordedEvent } from '@handoff/event-store';
+import type { PoolClient, QueryConfig } from 'pg';
 import type { CustomerEvent } from '../domain/customer.decider';
 import type { TicketEvent } from '../domain/ticket.decider';
 import { READ_MODEL_SCHEMA as S } from './read-model.schema';
@@ -12,7 +12,14 @@ type OwnEvent = CustomerEvent | TicketEvent;
  * upsert or an idempotent update, so replaying an event changes nothing.
  */
 export async function projectOwnEvent(recorded: RecordedEvent, tx: PoolClient): Promise<void> {
+  await run(ownEventStatements(recorded), tx);
+}
+
+/** The statements that write one event's rows ({@link projectOwnEvent}), in order. */
+function ownEventStatements(recorded: RecordedEvent): QueryConfig[] {
   const event = { type: recorded.type, data: recorded.data } as OwnEvent;
+  const out: QueryConfig[] = [];
+  const query = (text: string, values: unknown[]) => out.push({ text, values });
   const tenantId = recorded.metadata.tenantId;
   const at = recorded.metadata.occurredAt;
   const actor = recorded.metadata.actor;
@@ -24,7 +31,7 @@ export async function projectOwnEvent(recorded: RecordedEvent, tx: PoolClient): 
     payload: object,
     itemId = recorded.eventId,
   ) =>
-    tx.query(
+    query(
       `INSERT INTO ${S}.timeline_items
          (item_id, tenant_id, ticket_id, occurred_at, source, kind, channel, actor_kind, actor_id, sequence, payload, position)
        VALUES ($1, $2, $3, $4, 'conversations', $5, $6, $7, $8, NULL, $9, $10)
@@ -47,101 +54,100 @@ export async function projectOwnEvent(recorded: RecordedEvent, tx: PoolClient): 
     case 'CustomerCreated':
     case 'CustomerMergedInto':
     case 'CustomerRestored':
-      return;
+      return out;
     case 'IdentityAdded':
-      return projectIdentities([recorded as Recorded<'IdentityAdded'>], tx);
+      return identitiesStatement([recorded as Recorded<'IdentityAdded'>]);
     case 'CustomersMerged':
-      await tx.query(
+      query(
         `UPDATE ${S}.customer_identities SET customer_id = $3 WHERE tenant_id = $1 AND customer_id = $2`,
         [tenantId, event.data.mergedCustomerId, event.data.customerId],
       );
-      await tx.query(
+      query(
         `UPDATE ${S}.tickets SET customer_id = $3
          WHERE tenant_id = $1 AND (customer_id = $2 OR ticket_id = ANY($4::text[]))`,
         [tenantId, event.data.mergedCustomerId, event.data.customerId, event.data.movedTicketIds],
       );
-      return;
+      return out;
     case 'CustomerMergeUndone':
       for (const identity of event.data.restoredIdentities) {
-        await tx.query(
+        query(
           `UPDATE ${S}.customer_identities SET customer_id = $4
            WHERE tenant_id = $1 AND kind = $2 AND value = $3`,
           [tenantId, identity.kind, identity.value, event.data.restoredCustomerId],
         );
       }
-      await tx.query(
-        `UPDATE ${S}.tickets SET customer_id = $2 WHERE tenant_id = $1 AND ticket_id = ANY($3::text[])`,
-        [tenantId, event.data.restoredCustomerId, event.data.restoredTicketIds],
-      );
-      return;
+      query(`UPDATE ${S}.tickets SET customer_id = $2 WHERE tenant_id = $1 AND ticket_id = ANY($3::text[])`, [
+        tenantId,
+        event.data.restoredCustomerId,
+        event.data.restoredTicketIds,
+      ]);
+      return out;
     case 'TicketOpened':
-      return projectOpenedTickets([recorded as Recorded<'TicketOpened'>], tx);
+      return openedTicketsStatement([recorded as Recorded<'TicketOpened'>]);
     case 'MessageReceived':
-      return projectMessages([recorded as Recorded<'MessageReceived'>], tx);
+      return messagesStatement([recorded as Recorded<'MessageReceived'>]);
     case 'ChannelSwitched':
-      await item(event.data.ticketId, 'ChannelSwitched', event.data.toChannel, {
+      item(event.data.ticketId, 'ChannelSwitched', event.data.toChannel, {
         fromChannel: event.data.fromChannel,
         toChannel: event.data.toChannel,
         messageId: event.data.messageId,
       });
-      return;
+      return out;
     case 'TicketFlaggedForReview':
-      await tx.query(`UPDATE ${S}.tickets SET flagged_for_review = true WHERE ticket_id = $1`, [
-        event.data.ticketId,
-      ]);
-      await item(event.data.ticketId, 'TicketFlaggedForReview', null, {
+      query(`UPDATE ${S}.tickets SET flagged_for_review = true WHERE ticket_id = $1`, [event.data.ticketId]);
+      item(event.data.ticketId, 'TicketFlaggedForReview', null, {
         reason: event.data.reason,
         otherTicketIds: event.data.otherTicketIds,
       });
-      return;
+      return out;
     case 'TicketClosed':
-      await tx.query(
+      query(
         `UPDATE ${S}.tickets SET status = 'closed', resolution = $2, last_activity_at = GREATEST(last_activity_at, $3)
          WHERE ticket_id = $1`,
         [event.data.ticketId, event.data.resolution, at],
       );
-      await item(event.data.ticketId, 'TicketClosed', null, {
+      item(event.data.ticketId, 'TicketClosed', null, {
         resolution: event.data.resolution,
         ...(event.data.note === undefined ? {} : { note: event.data.note }),
       });
-      return;
+      return out;
     case 'TicketReopened':
-      await tx.query(
+      query(
         `UPDATE ${S}.tickets SET status = 'open', resolution = NULL, last_activity_at = GREATEST(last_activity_at, $2)
          WHERE ticket_id = $1`,
         [event.data.ticketId, at],
       );
-      await item(event.data.ticketId, 'TicketReopened', null, {
+      item(event.data.ticketId, 'TicketReopened', null, {
         ...(event.data.reason === undefined ? {} : { reason: event.data.reason }),
         ...(event.data.messageId === undefined ? {} : { messageId: event.data.messageId }),
       });
-      return;
+      return out;
     case 'TicketMerged':
-      await item(event.data.ticketId, 'TicketMerged', null, {
+      item(event.data.ticketId, 'TicketMerged', null, {
         mergedTicketId: event.data.mergedTicketId,
         ...(event.data.reason === undefined ? {} : { reason: event.data.reason }),
       });
-      return;
+      return out;
     case 'TicketMergedInto':
-      await tx.query(`UPDATE ${S}.tickets SET merged_into = $2 WHERE ticket_id = $1`, [
+      query(`UPDATE ${S}.tickets SET merged_into = $2 WHERE ticket_id = $1`, [
         event.data.ticketId,
         event.data.survivorTicketId,
       ]);
-      await item(event.data.ticketId, 'TicketMergedInto', null, {
+      item(event.data.ticketId, 'TicketMergedInto', null, {
         survivorTicketId: event.data.survivorTicketId,
       });
-      return;
+      return out;
     case 'CsatRecorded':
-      await item(event.data.ticketId, 'CsatRecorded', event.data.channel, {
+      item(event.data.ticketId, 'CsatRecorded', event.data.channel, {
         responseId: event.data.responseId,
         score: event.data.score,
         ...(event.data.comment === undefined ? {} : { comment: event.data.comment }),
         ...(event.data.owner === undefined ? {} : { owner: event.data.owner }),
         precedingHandoffIds: event.data.precedingHandoffIds,
       });
-      return;
+      return out;
     default:
-      return;
+      return out;
   }
 }
 
@@ -174,56 +180,85 @@ const BATCHABLE = new Set<string>(['CustomerCreated', 'IdentityAdded', 'TicketOp
  * and is applied on its own, so the order between a run and the events around it is kept.
  */
 export async function projectOwnEvents(events: readonly RecordedEvent[], tx: PoolClient): Promise<void> {
-  let run: RecordedEvent[] = [];
-  for (const event of events) {
-    if (BATCHABLE.has(event.type)) {
-      run.push(event);
-      continue;
-    }
-    await projectRun(run, tx);
-    run = [];
-    await projectOwnEvent(event, tx);
-  }
-  await projectRun(run, tx);
+  await run(ownEventsStatements(events), tx);
 }
 
-async function projectRun(run: readonly RecordedEvent[], tx: PoolClient): Promise<void> {
-  const of = <T extends OwnEvent['type']>(type: T) => run.filter((e) => e.type === type) as Recorded<T>[];
-  await projectIdentities(of('IdentityAdded'), tx);
-  await projectOpenedTickets(of('TicketOpened'), tx);
-  await projectMessages(of('MessageReceived'), tx);
+/**
+ * The statements of {@link projectOwnEvents}, in order: for a caller that sends them itself (with
+ * the commit of the transaction they belong to, say). They depend on no answer of one another.
+ */
+export function ownEventsStatements(events: readonly RecordedEvent[]): QueryConfig[] {
+  const out: QueryConfig[] = [];
+  let batch: RecordedEvent[] = [];
+  for (const event of events) {
+    if (BATCHABLE.has(event.type)) {
+      batch.push(event);
+      continue;
+    }
+    out.push(...runStatements(batch));
+    batch = [];
+    out.push(...ownEventStatements(event));
+  }
+  out.push(...runStatements(batch));
+  return out;
 }
+
+function runStatements(batch: readonly RecordedEvent[]): QueryConfig[] {
+  const of = <T extends OwnEvent['type']>(type: T) => batch.filter((e) => e.type === type) as Recorded<T>[];
+  return [
+    ...identitiesStatement(of('IdentityAdded')),
+    ...openedTicketsStatement(of('TicketOpened')),
+    ...messagesStatement(of('MessageReceived')),
+  ];
+}
+
+/**
+ * Statements sent in one round trip ({@link inOneRoundTrip}), run in order; the first failure is
+ * thrown (in a transaction, it aborted the statements after it).
+ */
+async function run(statements: readonly QueryConfig[], tx: PoolClient): Promise<void> {
+  if (statements.length === 0) return;
+  const outcomes = await inOneRoundTrip(tx, statements);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** A statement of the read model's writes. */
+const sql = (text: string, values: unknown[]): QueryConfig => ({ text, values });
 
 type Recorded<T extends OwnEvent['type']> = RecordedEvent & { data: Extract<OwnEvent, { type: T }>['data'] };
 
-async function projectIdentities(events: Recorded<'IdentityAdded'>[], tx: PoolClient): Promise<void> {
-  if (events.length === 0) return;
+function identitiesStatement(events: Recorded<'IdentityAdded'>[]): QueryConfig[] {
+  if (events.length === 0) return [];
   // One row per identity: the last event of the run wins, as applied one by one it would.
   const last = new Map<string, Recorded<'IdentityAdded'>>();
   for (const e of events)
     last.set(JSON.stringify([e.metadata.tenantId, e.data.identity.kind, e.data.identity.value]), e);
   const rows = [...last.values()];
-  await tx.query(
-    `INSERT INTO ${S}.customer_identities (tenant_id, kind, value, customer_id, channel, verified, how)
+  return [
+    sql(
+      `INSERT INTO ${S}.customer_identities (tenant_id, kind, value, customer_id, channel, verified, how)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[])
      ON CONFLICT (tenant_id, kind, value)
      DO UPDATE SET customer_id = EXCLUDED.customer_id, verified = EXCLUDED.verified, how = EXCLUDED.how`,
-    [
-      rows.map((e) => e.metadata.tenantId),
-      rows.map((e) => e.data.identity.kind),
-      rows.map((e) => e.data.identity.value),
-      rows.map((e) => e.data.customerId),
-      rows.map((e) => e.data.identity.channel ?? null),
-      rows.map((e) => e.data.identity.verified),
-      rows.map((e) => e.data.how),
-    ],
-  );
+      [
+        rows.map((e) => e.metadata.tenantId),
+        rows.map((e) => e.data.identity.kind),
+        rows.map((e) => e.data.identity.value),
+        rows.map((e) => e.data.customerId),
+        rows.map((e) => e.data.identity.channel ?? null),
+        rows.map((e) => e.data.identity.verified),
+        rows.map((e) => e.data.how),
+      ],
+    ),
+  ];
 }
 
-async function projectOpenedTickets(events: Recorded<'TicketOpened'>[], tx: PoolClient): Promise<void> {
-  if (events.length === 0) return;
-  await tx.query(
-    `WITH o AS (
+function openedTicketsStatement(events: Recorded<'TicketOpened'>[]): QueryConfig[] {
+  if (events.length === 0) return [];
+  return [
+    sql(
+      `WITH o AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
                             $7::text[], $8::text[], $9::text[], $10::bigint[])
          AS o(item_id, tenant_id, ticket_id, at, channel, actor_kind, actor_id, payload, customer_id, position)
@@ -238,23 +273,24 @@ async function projectOpenedTickets(events: Recorded<'TicketOpened'>[], tx: Pool
             payload::jsonb, position
        FROM o
      ON CONFLICT (item_id) DO NOTHING`,
-    [
-      events.map((e) => e.eventId),
-      events.map((e) => e.metadata.tenantId),
-      events.map((e) => e.data.ticketId),
-      events.map((e) => e.metadata.occurredAt),
-      events.map((e) => e.data.channel),
-      events.map((e) => e.metadata.actor.kind),
-      events.map((e) => e.metadata.actor.id),
-      events.map((e) => JSON.stringify(openedPayload(e.data))),
-      events.map((e) => e.data.customerId),
-      events.map((e) => e.globalPosition.toString()),
-    ],
-  );
+      [
+        events.map((e) => e.eventId),
+        events.map((e) => e.metadata.tenantId),
+        events.map((e) => e.data.ticketId),
+        events.map((e) => e.metadata.occurredAt),
+        events.map((e) => e.data.channel),
+        events.map((e) => e.metadata.actor.kind),
+        events.map((e) => e.metadata.actor.id),
+        events.map((e) => JSON.stringify(openedPayload(e.data))),
+        events.map((e) => e.data.customerId),
+        events.map((e) => e.globalPosition.toString()),
+      ],
+    ),
+  ];
 }
 
-async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolClient): Promise<void> {
-  if (events.length === 0) return;
+function messagesStatement(events: Recorded<'MessageReceived'>[]): QueryConfig[] {
+  if (events.length === 0) return [];
   // Per ticket: its highest sequence, latest activity and the channels in the order first seen;
   // per thread: the ticket of the run's last message on it (a row is changed once per statement).
   const tickets = new Map<string, { sequence: number; at: string; channels: string[] }>();
@@ -283,8 +319,9 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
   }
   // Each kind of row as one JSON text of positional rows: as `text[]` parameters, pg built an array
   // literal element by element for each of the 19 columns, most of the projection's allocations.
-  await tx.query(
-    `WITH ticket AS (
+  return [
+    sql(
+      `WITH ticket AS (
        UPDATE ${S}.tickets t SET
          message_count = GREATEST(t.message_count, u.sequence),
          last_activity_at = GREATEST(t.last_activity_at, u.at),
@@ -307,25 +344,26 @@ async function projectMessages(events: Recorded<'MessageReceived'>[], tx: PoolCl
             r->>5, r->>6, (r->>7)::int, r->8, (r->>9)::bigint
        FROM jsonb_array_elements($3::jsonb) r
      ON CONFLICT (item_id) DO NOTHING`,
-    [
-      JSON.stringify([...tickets].map(([id, t]) => [id, t.sequence, t.at, t.channels])),
-      JSON.stringify(
-        [...threads.values()].map((t) => [t.tenantId, t.channel, t.threadId, t.ticketId, t.position]),
-      ),
-      JSON.stringify(
-        events.map((e) => [
-          e.data.messageId,
-          e.metadata.tenantId,
-          e.data.ticketId,
-          e.metadata.occurredAt,
-          e.data.channel,
-          e.data.sender.kind,
-          e.data.sender.id,
-          e.data.sequence,
-          messagePayload(e.data),
-          e.globalPosition.toString(),
-        ]),
-      ),
-    ],
-  );
+      [
+        JSON.stringify([...tickets].map(([id, t]) => [id, t.sequence, t.at, t.channels])),
+        JSON.stringify(
+          [...threads.values()].map((t) => [t.tenantId, t.channel, t.threadId, t.ticketId, t.position]),
+        ),
+        JSON.stringify(
+          events.map((e) => [
+            e.data.messageId,
+            e.metadata.tenantId,
+            e.data.ticketId,
+            e.metadata.occurredAt,
+            e.data.channel,
+            e.data.sender.kind,
+            e.data.sender.id,
+            e.data.sequence,
+            messagePayload(e.data),
+            e.globalPosition.toString(),
+          ]),
+        ),
+      ],
+    ),
+  ];
 }

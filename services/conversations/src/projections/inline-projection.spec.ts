@@ -1,12 +1,13 @@
 import type { PostgresEventStore, RecordedEvent } from '@handoff/event-store';
-import type { PoolClient } from 'pg';
+import type { QueryConfig } from 'pg';
 import { ReadModelConflict } from '../application/conversations.ports';
 import { InlineProjection } from './inline-projection';
 
 // What the read-model statements run into inside the append's transaction reaches the ingestion as
 // the port says: a deadlock (or serialisation failure) as ReadModelConflict, anything else as it is.
-// The store is a stand-in that runs the work on a client whose statements fail as PostgreSQL's would;
-// the real append transaction is covered by the event store's and the ingestion's integration specs.
+// The store is a stand-in that takes the statements and fails as the PostgreSQL store does when one
+// of them fails (its error rethrown as it is); the real append transaction is covered by the event
+// store's and the ingestion's integration specs.
 const opened: RecordedEvent = {
   eventId: '00000000-0000-7000-8000-000000000001',
   type: 'TicketOpened',
@@ -34,26 +35,31 @@ const opened: RecordedEvent = {
 
 function storeFailingWith(code: string) {
   const failure = Object.assign(new Error(`failed with ${code}`), { code });
-  const client = { query: () => Promise.reject(failure) } as unknown as PoolClient;
+  const sent: QueryConfig[][] = [];
   const store = {
-    appendToStreams: async (
+    appendToStreams: (
       _appends: unknown,
-      options: { withinTransaction: (recorded: RecordedEvent[], tx: PoolClient) => Promise<void> },
+      options: { statementsWithin: (recorded: RecordedEvent[]) => readonly QueryConfig[] },
     ) => {
-      await options.withinTransaction([opened], client);
-      return [];
+      sent.push([...options.statementsWithin([opened])]);
+      return Promise.reject(failure);
     },
   } as unknown as PostgresEventStore;
-  return { store, failure };
+  return { store, failure, sent };
 }
 
 describe('InlineProjection', () => {
   it.each(['40P01', '40001'])(
     'reports a lock conflict (%s) of its rows as ReadModelConflict',
     async (code) => {
-      const { store, failure } = storeFailingWith(code);
+      const { store, failure, sent } = storeFailingWith(code);
       const inline = new InlineProjection(store, ['ticket']);
       const error = await inline.appendToStreams([]).catch((e: unknown) => e);
+      // The opened ticket's row statement was handed to the store.
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.map((statement) => statement.text)).toEqual([
+        expect.stringContaining('INSERT INTO conversations.tickets'),
+      ]);
       expect(error).toBeInstanceOf(ReadModelConflict);
       expect((error as ReadModelConflict).cause).toBe(failure);
       // Nothing committed: the event is not reported as written to the projection runner.

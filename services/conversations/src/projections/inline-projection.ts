@@ -1,6 +1,6 @@
 import type { AppendResult, PostgresEventStore, RecordedEvent, StreamAppend } from '@handoff/event-store';
 import { type AppendWithReadModel, ReadModelConflict } from '../application/conversations.ports';
-import { projectOwnEvents } from './conversations.projection';
+import { ownEventsStatements } from './conversations.projection';
 
 /** Positions remembered for the projection runner at most (a runner that stopped leaves them). */
 const MAX_REMEMBERED = 100_000;
@@ -28,28 +28,35 @@ export class InlineProjection implements AppendWithReadModel {
     this.prefixes = categories.map((category) => `${category}-`);
   }
 
-  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
-    return this.store.appendToStreams(appends, {
-      withinTransaction: async (recorded, tx) => {
-        const own = recorded.filter((event) =>
-          this.prefixes.some((prefix) => event.streamName.startsWith(prefix)),
-        );
-        if (own.length === 0) return;
-        try {
-          await projectOwnEvents(own, tx);
-        } catch (error) {
-          if (isLockConflict(error)) throw new ReadModelConflict({ cause: error });
-          throw error;
-        }
-        // Remembered before the commit: the runner cannot meet these events earlier. A commit that
-        // fails leaves positions no event will ever have, forgotten with the oldest.
-        for (const event of own) this.written.add(event.globalPosition);
-        for (const oldest of this.written) {
-          if (this.written.size <= MAX_REMEMBERED) break;
-          this.written.delete(oldest);
-        }
-      },
-    });
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    const remembered: bigint[] = [];
+    try {
+      return await this.store.appendToStreams(appends, {
+        // The rows' statements go with the transaction's COMMIT, in one round trip.
+        statementsWithin: (recorded) => {
+          const own = recorded.filter((event) =>
+            this.prefixes.some((prefix) => event.streamName.startsWith(prefix)),
+          );
+          // Remembered before the commit: the runner cannot meet these events earlier. A commit that
+          // fails leaves positions no event will ever have: forgotten below, or with the oldest.
+          for (const event of own) {
+            this.written.add(event.globalPosition);
+            remembered.push(event.globalPosition);
+          }
+          for (const oldest of this.written) {
+            if (this.written.size <= MAX_REMEMBERED) break;
+            this.written.delete(oldest);
+          }
+          return ownEventsStatements(own);
+        },
+      });
+    } catch (error) {
+      for (const position of remembered) this.written.delete(position);
+      // A row statement (the store rethrows their errors as they are) that ran into another
+      // transaction's rows: nothing was written.
+      if (isLockConflict(error)) throw new ReadModelConflict({ cause: error });
+      throw error;
+    }
   }
 
   /** The projection runner's `skip`: whether the event's rows were written with it (asked once). */
