@@ -1,5 +1,5 @@
-import { createIsolatedDatabase, type IsolatedDatabase, overriding, testPool } from '@handoff/testing';
-import type { Pool, PoolClient } from 'pg';
+import { createIsolatedDatabase, type IsolatedDatabase, testPool, watchingWire } from '@handoff/testing';
+import type { Pool } from 'pg';
 import type { ReadUnderLocks } from './conversations.ports';
 import { PostgresCustomerLocks } from './customer-locks.pg';
 
@@ -27,19 +27,6 @@ const factsOf = (key: string): ReadUnderLocks<number> => ({
   answer: (rows) => Number(rows[0]?.['n']),
 });
 
-/** A lock connection's writes to its socket and its answers (`write`, `ready`), in order. */
-function wireOf(client: PoolClient, seen: string[]): void {
-  const connection = (
-    client as unknown as { connection: NodeJS.EventEmitter & { stream: NodeJS.WritableStream } }
-  ).connection;
-  const write = connection.stream.write.bind(connection.stream);
-  connection.stream.write = ((...args: Parameters<typeof write>) => {
-    seen.push('write');
-    return write(...args);
-  }) as typeof write;
-  connection.on('readyForQuery', () => seen.push('ready'));
-}
-
 describe('PostgresCustomerLocks.withLocksThenRead', () => {
   it('reads what the previous holder committed while it held the lock, never before it unlocked', async () => {
     const locks = new PostgresCustomerLocks(pool);
@@ -59,13 +46,7 @@ describe('PostgresCustomerLocks.withLocksThenRead', () => {
 
   it('sends the read with the lock request: both written before either is answered', async () => {
     const seen: string[] = [];
-    const watched = overriding(pool, {
-      connect: (async () => {
-        const client = await pool.connect();
-        wireOf(client, seen);
-        return client;
-      }) as Pool['connect'],
-    });
+    const watched = watchingWire(pool, seen);
     const locks = new PostgresCustomerLocks(watched);
     const answer = await locks.withLocksThenRead(
       ['tenant/customer/b', 'tenant/customer/c'],
