@@ -47,7 +47,7 @@ export {
 export { assertStreamName, categoryOf } from './stream-name';
 export { uuidV7, isUuid } from './uuid-v7';
 export { UpcasterRegistry, type Upcaster } from './upcasters';
-export { inOneRoundTrip } from './pg-round-trip';
+export { answeredInOneRoundTrip, inOneRoundTrip } from './pg-round-trip';
 export { InMemoryEventStore, type InMemoryEventStoreOptions } from './in-memory-event-store.adapter';
 export {
   PostgresEventStore,

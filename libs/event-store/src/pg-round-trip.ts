@@ -34,3 +34,17 @@ export async function inOneRoundTrip(
     pipelined.pipeline = false;
   }
 }
+
+/**
+ * {@link inOneRoundTrip}, each query's result in order; once every one is answered, the first
+ * failure (in query order) is thrown instead.
+ */
+export async function answeredInOneRoundTrip(
+  client: ClientBase,
+  queries: readonly QueryConfig[],
+): Promise<QueryResult[]> {
+  const outcomes = await inOneRoundTrip(client, queries);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<QueryResult>).value);
+}

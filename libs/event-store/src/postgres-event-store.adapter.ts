@@ -45,7 +45,7 @@ import type {
 } from './event-store.port';
 import { ChainVerifier } from './hash-chain';
 import { GENESIS_HASH } from './hash-chain';
-import { inOneRoundTrip } from './pg-round-trip';
+import { answeredInOneRoundTrip, inOneRoundTrip } from './pg-round-trip';
 import {
   EVENT_ID_CONSTRAINT,
   migrate,
@@ -235,10 +235,8 @@ export async function beginWith<Row extends QueryResultRow>(
   client: PoolClient,
   statement: QueryConfig,
 ): Promise<QueryResult<Row>> {
-  const [begun, first] = await inOneRoundTrip(client, [{ text: 'BEGIN' }, statement]);
-  if (begun?.status === 'rejected') throw begun.reason;
-  if (first?.status !== 'fulfilled') throw first?.reason;
-  return first.value as QueryResult<Row>;
+  const [, first] = await answeredInOneRoundTrip(client, [{ text: 'BEGIN' }, statement]);
+  return first as QueryResult<Row>;
 }
 
 /** The caller's work of an append's transaction failed: rethrown as it was, after the rollback. */
@@ -1017,10 +1015,10 @@ export class PostgresEventStore implements MultiStreamEventStore {
    * One attempt at a multi-stream append, on one connection in three round trips whatever the number
    * of streams: BEGIN with the lock of the rows of the streams that exist (in name order, the order
    * every multi-stream append locks in; {@link beginWith}), then every expectation checked against
-   * them; write every head and every event in {@link multiAppendStatement}; COMMIT. Streams without a row are inserted by that
-   * statement, so another writer creating one in between makes it fail on a unique key (the
-   * stream's name or its first revision): then nothing was written and the result is undefined, for
-   * the caller to try again.
+   * them; write every head and every event in {@link multiAppendStatement}; COMMIT. Streams without
+   * a row are inserted by that statement, so another writer creating one in between makes it fail
+   * on a unique key (the stream's name or its first revision): then nothing was written and the
+   * result is undefined, for the caller to try again.
    */
   private async tryAppendToStreams(
     requests: readonly AppendRequest[],

@@ -69,11 +69,10 @@ export interface ReadModelQueries {
     thread?: { channel: ChannelKind; threadId: string },
   ): Promise<{ thread?: TicketRow; openTickets: TicketRow[] }>;
   /**
-   * {@link continuityOf} for many customers in one round trip, answers in request order. The thread's
-   * ticket is the one that holds the thread, not followed through merges (`mergedInto` says so).
+   * {@link continuityOf} for many customers in one round trip, answers in request order, as a read
+   * to run under the customers' locks ({@link CustomerLocks.withLocksThenRead}). The thread's ticket
+   * is the one that holds the thread, not followed through merges (`mergedInto` says so).
    */
-  continuityOfMany(requests: readonly ContinuityRequest[]): Promise<ContinuityAnswer[]>;
-  /** {@link continuityOfMany} as a read to run under customers' locks ({@link CustomerLocks.withLocksThenRead}). */
   continuityOfManyRead(requests: readonly ContinuityRequest[]): ReadUnderLocks<ContinuityAnswer[]>;
   /**
    * The ticket holding each channel thread, in one round trip, answers in request order (undefined

@@ -1,4 +1,4 @@
-import { inOneRoundTrip, type RecordedEvent } from '@handoff/event-store';
+import { answeredInOneRoundTrip, type RecordedEvent } from '@handoff/event-store';
 import type { PoolClient, QueryConfig } from 'pg';
 import type { CustomerEvent } from '../domain/customer.decider';
 import type { TicketEvent } from '../domain/ticket.decider';
@@ -19,7 +19,7 @@ export async function projectOwnEvent(recorded: RecordedEvent, tx: PoolClient): 
 function ownEventStatements(recorded: RecordedEvent): QueryConfig[] {
   const event = { type: recorded.type, data: recorded.data } as OwnEvent;
   const out: QueryConfig[] = [];
-  const query = (text: string, values: unknown[]) => out.push({ text, values });
+  const query = (text: string, values: unknown[]) => out.push(sql(text, values));
   const tenantId = recorded.metadata.tenantId;
   const at = recorded.metadata.occurredAt;
   const actor = recorded.metadata.actor;
@@ -212,15 +212,9 @@ function runStatements(batch: readonly RecordedEvent[]): QueryConfig[] {
   ];
 }
 
-/**
- * Statements sent in one round trip ({@link inOneRoundTrip}), run in order; the first failure is
- * thrown (in a transaction, it aborted the statements after it).
- */
+/** Statements sent in one round trip, run in order ({@link answeredInOneRoundTrip}). */
 async function run(statements: readonly QueryConfig[], tx: PoolClient): Promise<void> {
-  if (statements.length === 0) return;
-  const outcomes = await inOneRoundTrip(tx, statements);
-  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (statements.length > 0) await answeredInOneRoundTrip(tx, statements);
 }
 
 /** A statement of the read model's writes. */

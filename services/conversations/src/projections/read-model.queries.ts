@@ -163,12 +163,6 @@ export class ConversationsReadModel implements ReadModelQueries {
     };
   }
 
-  async continuityOfMany(requests: readonly ContinuityRequest[]): Promise<ContinuityAnswer[]> {
-    if (requests.length === 0) return [];
-    const read = this.continuityOfManyRead(requests);
-    return read.answer(await this.db.query(read.text, read.values));
-  }
-
   continuityOfManyRead(requests: readonly ContinuityRequest[]): ReadUnderLocks<ContinuityAnswer[]> {
     // One round trip for every request: each customer's open tickets (most recent first) and the
     // ticket that holds each thread, as is (a merged thread ticket is reported, not followed).
