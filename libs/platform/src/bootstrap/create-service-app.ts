@@ -27,7 +27,8 @@ import { ShutdownCoordinator } from './shutdown.coordinator';
 export type PlatformConfig = Pick<
   CommonConfig,
   'DATABASE_URL' | 'KAFKA_BROKERS' | 'LOG_LEVEL' | 'API_KEYS' | 'BODY_LIMIT_BYTES'
->;
+> &
+  Partial<Pick<CommonConfig, 'LOG_REQUEST_CONTEXT'>>;
 
 /**
  * Which dependencies `/health/ready` checks. `postgres` and `kafka` default to small clients the
@@ -126,7 +127,9 @@ export async function createServiceApp(
   app.useGlobalPipes(createValidationPipe());
 
   configureFastify(app.getHttpAdapter().getInstance(), metrics);
-  installRequestLogging(app.getHttpAdapter().getInstance(), logger);
+  installRequestLogging(app.getHttpAdapter().getInstance(), logger, {
+    context: config.LOG_REQUEST_CONTEXT ?? false,
+  });
   serveOpenApi(
     app,
     buildOpenApiDocument(app, {

@@ -21,7 +21,11 @@ interface RequestLogContext {
   readonly params: () => unknown;
 }
 
-/** The request a log call runs for, if any (set for the whole handling of each HTTP request). */
+/**
+ * The request a log call runs for, if any: set for the whole handling of each HTTP request when
+ * request context is on ({@link installRequestLogging}), never entered otherwise, so its promise
+ * hooks stay off.
+ */
 const requestContext = new AsyncLocalStorage<RequestLogContext>();
 
 /** The fields that tie a line to its request: request id, correlation id and the ticket id if routed. */
@@ -31,6 +35,19 @@ function requestBindings(context: RequestLogContext): Record<string, unknown> {
   return typeof ticketId === 'string'
     ? { reqId: context.reqId, correlationId: context.correlationId, ticketId }
     : { reqId: context.reqId, correlationId: context.correlationId };
+}
+
+/**
+ * The fields that tie a line to `request` (request id, correlation id, the ticket id of routes with
+ * `:ticketId`), for a line logged about it with the request at hand: the request's own line, the
+ * error line of a failed one.
+ */
+export function requestLogFields(request: HookRequest): Record<string, unknown> {
+  return requestBindings({
+    reqId: request.id,
+    correlationId: correlationIdOf(request.raw),
+    params: () => request.params,
+  });
 }
 
 /**
@@ -55,7 +72,7 @@ export function createRootLogger(
 }
 
 /** Minimal view of a Fastify request and reply, as the hooks below use them. */
-interface HookRequest {
+export interface HookRequest {
   id: string;
   method: string;
   url: string;
@@ -77,34 +94,45 @@ interface HookHost {
   ): unknown;
 }
 
+/** Options of {@link installRequestLogging}. */
+export interface RequestLoggingOptions {
+  /**
+   * Put the request's ids on every line logged while it is handled, wherever in the service
+   * (`LOG_REQUEST_CONTEXT`): the rest of the handling then runs inside an AsyncLocalStorage, whose
+   * promise hooks, once entered, tax every promise of the process. Default false.
+   */
+  context?: boolean;
+}
+
 /**
  * One JSON line per request ("request completed": request id, method, URL, status, response time,
- * correlation id and the ticket id of routes with `:ticketId`), and the request's ids on every line
- * logged while it is handled. Fastify hooks and one AsyncLocalStorage instead of a logging middleware
- * and a child logger per request: the same lines at a fraction of the cost per request.
+ * correlation id and the ticket id of routes with `:ticketId`), from Fastify hooks instead of a
+ * logging middleware and a child logger per request: the same line at a fraction of the cost. With
+ * `context`, the request's ids on every line logged while it is handled as well.
  */
-export function installRequestLogging(fastify: HookHost, logger: Pino): void {
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    const context: RequestLogContext = {
-      reqId: request.id,
-      correlationId: correlationIdOf(request.raw),
-      params: () => request.params,
-    };
-    // The rest of the request's handling (hooks, guards, handler) runs inside this context.
-    requestContext.run(context, done);
-  });
+export function installRequestLogging(
+  fastify: HookHost,
+  logger: Pino,
+  options: RequestLoggingOptions = {},
+): void {
+  if (options.context) {
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      const context: RequestLogContext = {
+        reqId: request.id,
+        correlationId: correlationIdOf(request.raw),
+        params: () => request.params,
+      };
+      // The rest of the request's handling (hooks, guards, handler) runs inside this context.
+      requestContext.run(context, done);
+    });
+  }
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const level: Level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (logger.isLevelEnabled(level)) {
-      const bindings = requestBindings({
-        reqId: request.id,
-        correlationId: correlationIdOf(request.raw),
-        params: () => request.params,
-      });
       logger[level](
         {
-          ...bindings,
+          ...requestLogFields(request),
           req: { id: request.id, method: request.method, url: request.url },
           res: { statusCode: status },
           responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
@@ -121,7 +149,8 @@ type NestLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 /**
  * Nest's `LoggerService` over the root logger, so `new Logger('Context').warn(...)` anywhere in a
  * service writes JSON lines: the last extra argument is the context, an object message is merged into
- * the line, an Error becomes `err`; inside a request the line carries the request's ids.
+ * the line, an Error becomes `err`; inside a request, with request context on, the line carries the
+ * request's ids.
  */
 export class PlatformLogger implements LoggerService {
   constructor(private readonly logger: Pino) {}

@@ -338,6 +338,40 @@ describe('createServiceApp', () => {
       for (const minted of Object.values<MintedApiKey>(t.keys))
         expect(t.rawLogs.join('\n')).not.toContain(minted.key);
     });
+
+    it("puts the request's ids on a line the service logs deeper down only with LOG_REQUEST_CONTEXT", async () => {
+      const flag = (app: TestApp, correlationId: string) =>
+        app.app.inject({
+          method: 'POST',
+          url: '/tickets/t-a1/flag',
+          headers: { 'x-api-key': app.keys.agentA.key, 'x-correlation-id': correlationId },
+        });
+      const flagged = (app: TestApp) => app.logs.find((l) => l['context'] === 'TicketTest');
+      // Off (the default): the line is written, without the ids; the request's own line has them.
+      const off = await flag(t, 'corr-flag-off');
+      expect(off.statusCode).toBe(202);
+      expect(flagged(t)).toMatchObject({ level: 40, msg: 'ticket t-a1 flagged for review' });
+      expect(flagged(t)).not.toHaveProperty('reqId');
+      expect(flagged(t)).not.toHaveProperty('correlationId');
+      expect(t.logs.find((l) => l['correlationId'] === 'corr-flag-off')).toMatchObject({
+        reqId: off.headers['x-request-id'],
+        msg: 'request completed',
+      });
+      const on = await startTestApp({ LOG_REQUEST_CONTEXT: 'true' });
+      try {
+        const res = await flag(on, 'corr-flag-on');
+        expect(res.statusCode).toBe(202);
+        expect(flagged(on)).toMatchObject({
+          level: 40,
+          msg: 'ticket t-a1 flagged for review',
+          reqId: res.headers['x-request-id'],
+          correlationId: 'corr-flag-on',
+          ticketId: 't-a1',
+        });
+      } finally {
+        await on.app.close();
+      }
+    });
   });
 
   describe('OpenAPI', () => {

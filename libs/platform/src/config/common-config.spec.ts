@@ -32,6 +32,7 @@ describe('loadServiceConfig', () => {
       EVENT_STORE: 'postgres',
       ESDB_CONNECTION_STRING: undefined,
       LOG_LEVEL: 'info',
+      LOG_REQUEST_CONTEXT: false,
       API_KEYS: [{ tenantId: 'acme', roles: ['agent', 'supervisor'], sha256: KEY_HASH }],
       BODY_LIMIT_BYTES: 1048576,
     });

@@ -1,5 +1,5 @@
 import { apiKeys } from '../auth/api-key';
-import { hostPort, int, list, oneOf, optional, str, url } from './config.parsers';
+import { bool, hostPort, int, list, oneOf, optional, str, url } from './config.parsers';
 import {
   loadConfig,
   type ConfigEnv,
@@ -25,6 +25,14 @@ export const commonConfigSchema = {
     }),
   ),
   LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info' }),
+  /**
+   * Whether every line logged while a request is handled carries the request's ids (request id,
+   * correlation id, ticket id), wherever in the service it is logged. It needs an AsyncLocalStorage,
+   * whose promise hooks make every promise of the process costlier (about a tenth of a service's
+   * REST throughput), so it is off by default; the request's own line and the error line of a
+   * failed request carry the ids either way.
+   */
+  LOG_REQUEST_CONTEXT: bool({ default: false }),
   API_KEYS: apiKeys(),
   BODY_LIMIT_BYTES: int({ min: 1, max: 100 * 1024 * 1024, default: 1024 * 1024 }),
 } satisfies ConfigSchema;

@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestLogFields } from '../bootstrap/request-logging';
 import { DomainError, HTTP_STATUS_BY_KIND } from './domain.error';
 import {
   DEFAULT_PROBLEM_TYPE_BASE,
@@ -81,7 +82,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, instanceOf(request));
     if (problem.status >= 500 && problem.status !== 503) {
-      this.logger.error(exception instanceof Error ? exception : String(exception));
+      // The request's ids are put on the line here: request context (LOG_REQUEST_CONTEXT) may be off.
+      const fields = request ? requestLogFields(request) : {};
+      if (exception instanceof Error) this.logger.error({ ...fields, err: exception });
+      else this.logger.error(fields, String(exception));
     }
     if (problem.status === 401) reply.header('www-authenticate', `ApiKey realm="${this.realm}"`);
     void reply

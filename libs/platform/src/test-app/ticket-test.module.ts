@@ -1,6 +1,6 @@
 // A small service used by the platform's own tests: one controller exercising every edge the
 // platform handles (auth, roles, tenancy, validation, domain errors). Not part of the public API.
-import { Body, Controller, Get, HttpCode, Module, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Module, Param, Post } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { AuditorAllowed, CurrentPrincipal, Roles } from '../auth/auth.decorators';
@@ -42,6 +42,7 @@ const KINDS: readonly DomainErrorKind[] = [
 @ApiTags('tickets')
 @Controller()
 export class TicketTestController {
+  private readonly logger = new Logger('TicketTest');
   private readonly tickets = new Map<string, Ticket>([
     ['t-a1', { ticketId: 't-a1', tenantId: 'tenant-a', notes: [] }],
     ['t-b1', { ticketId: 't-b1', tenantId: 'tenant-b', notes: [] }],
@@ -65,6 +66,17 @@ export class TicketTestController {
   @HttpCode(204)
   close(@Param('ticketId') ticketId: string, @CurrentPrincipal() who: Principal): void {
     this.find(ticketId, who);
+  }
+
+  // Logs while handling the request, after an await: a line of the service's own, not the platform's.
+  @Post('tickets/:ticketId/flag')
+  @HttpCode(202)
+  @Roles('agent', 'supervisor')
+  async flag(@Param('ticketId') ticketId: string, @CurrentPrincipal() who: Principal) {
+    this.find(ticketId, who);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.logger.warn(`ticket ${ticketId} flagged for review`);
+    return { flagged: true };
   }
 
   @Post('audit/verify')
