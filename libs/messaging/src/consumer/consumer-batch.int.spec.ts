@@ -121,6 +121,43 @@ describe('consumer runtime: batch mode on the real broker', () => {
     });
   });
 
+  it("applies concurrent partitions' batches each in its own transaction, never mixing them up", async () => {
+    const topic = uniqueName('consumer-batch-partitions');
+    const partitions = 3;
+    await kafka.createTopic(topic, partitions);
+    // The same offsets (0..11) on every partition: only the partition tells the batches apart.
+    const sent = Array.from({ length: partitions }, (_, p) =>
+      Array.from({ length: 12 }, () => ownerAssigned(`ticket-p${p}`)),
+    );
+    for (let p = 0; p < partitions; p++) await sendBatch(topic, sent[p]!, p);
+    const transactions = new Map<string, string>();
+    const spans = new Map<string, { from: number; to: number }>();
+    const slowly: ApplyEvent = async (event, tx) => {
+      const from = performance.now();
+      await recordingTransactions(transactions)(event, tx);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const txid = transactions.get(event.id)!;
+      const span = spans.get(txid) ?? { from, to: 0 };
+      spans.set(txid, { from: Math.min(span.from, from), to: performance.now() });
+    };
+    const consumer = await start(topic, optionsFor({ partitionsConsumedConcurrently: partitions }), slowly);
+    const total = partitions * 12;
+    await eventually(
+      () => consumer.metrics.snapshot().applied === total,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    const rows = await applications(pool);
+    expect(sent.flat().filter((e) => rows.get(e.id) !== 1)).toEqual([]);
+    // One transaction per partition's batch, none shared between partitions.
+    const perPartition = sent.map((events) => new Set(events.map((e) => transactions.get(e.id))));
+    expect(perPartition.map((txids) => txids.size)).toEqual([1, 1, 1]);
+    expect(new Set(perPartition.map((txids) => [...txids][0])).size).toBe(partitions);
+    // And the batches did run at the same time (else this would prove nothing).
+    const ranges = [...spans.values()].sort((a, b) => a.from - b.from);
+    expect(ranges.some((range, i) => i > 0 && range.from < ranges[i - 1]!.to)).toBe(true);
+    expect(consumer.metrics.snapshot()).toMatchObject({ consumed: total, applied: total, retried: 0 });
+  });
+
   it('parks a poison message in the middle of a batch and applies every other message exactly once', async () => {
     const topic = uniqueName('consumer-batch-poison');
     await kafka.createTopic(topic, 1);
