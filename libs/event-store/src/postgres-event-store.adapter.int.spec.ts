@@ -74,7 +74,29 @@ describe('PostgreSQL adapter', () => {
     await store.init();
     await Promise.all([store.init(), new PostgresEventStore({ connection: pool, schema }).init()]);
     const { rows } = await pool.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+  });
+
+  it("updates a stream's head in place on a full page (room left for HOT updates)", async () => {
+    const { store, schema } = await makePostgresStore();
+    const names = Array.from({ length: 300 }, (_, i) => `ticket-page${String(i).padStart(3, '0')}`);
+    await store.appendToStreams(
+      names.map((stream) => ({ stream, events: [event('Opened')], expectedRevision: 'no-stream' as const })),
+    );
+    const blockOf = async (name: string) => {
+      const { rows } = await pool.query<{ block: string }>(
+        `SELECT (ctid::text::point)[0]::bigint AS block FROM "${schema}".streams WHERE name = $1`,
+        [name],
+      );
+      return Number(rows[0]!.block);
+    };
+    // The table's first page is as full as it gets; its first head moves on.
+    expect(await blockOf(names[names.length - 1]!)).toBeGreaterThan(0);
+    const before = await blockOf(names[0]!);
+    await store.append(names[0]!, [event('Noted')], { expectedRevision: 0n });
+    // The new version stays on its page (a HOT update): no new entry in the table's index.
+    expect(await blockOf(names[0]!)).toBe(before);
+    expect((await store.readStream(names[0]!)).map((e) => e.type)).toEqual(['Opened', 'Noted']);
   });
 
   it('stores data and metadata as the canonical JSON text that was hashed', async () => {

@@ -66,6 +66,19 @@ const MIGRATIONS: readonly Migration[] = [
         ALTER COLUMN metadata TYPE json USING metadata::json;
     `,
   },
+  {
+    version: 3,
+    name: 'stream heads updated in place',
+    // Every append rewrites its streams' heads (revision, hash, time), none of them indexed: with
+    // room left on each page PostgreSQL writes the new version beside the old one (a HOT update)
+    // instead of adding entries to every index of the table, and prunes the old one later. Applies
+    // to pages written from now on; no rewrite. `streams_category` was read by no query, yet cost
+    // every new stream (one per ingested message, for its idempotency) an index entry.
+    sql: (s) => `
+      ALTER TABLE ${s}.streams SET (fillfactor = 80);
+      DROP INDEX IF EXISTS ${s}.streams_category;
+    `,
+  },
 ];
 
 /**
