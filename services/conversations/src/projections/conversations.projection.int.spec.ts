@@ -129,6 +129,73 @@ describe('conversations read model (real PostgreSQL)', () => {
     expect((await readModel.timeline('tenant-b', 't1', 10)).items).toEqual([]);
   });
 
+  it("updates a ticket's row in place for each message (a HOT update: no new index entries)", async () => {
+    // Enough tickets to fill the table's first pages, then a message for the first of them.
+    await apply(
+      Array.from({ length: 200 }, (_, i) =>
+        recorded(
+          {
+            type: 'TicketOpened',
+            data: {
+              ticketId: `t-hot-${i}`,
+              tenantId: 'tenant-a',
+              customerId: `cust-hot-${i}`,
+              channel: 'email',
+              openedBy: { kind: 'customer', id: `cust-hot-${i}` },
+            },
+          },
+          '2026-11-30T10:00:00.000Z',
+        ),
+      ),
+    );
+    const message = recorded(
+      {
+        type: 'MessageReceived',
+        data: {
+          ticketId: 't-hot-0',
+          messageId: 'm-hot',
+          sequence: 1,
+          customerId: 'cust-hot-0',
+          channel: 'email',
+          channelMessageId: 'cm-hot',
+          channelThreadId: 'thread-hot',
+          sender: { kind: 'customer', id: 'cust-hot-0' },
+          text: 'hello',
+          attachments: [],
+          sentAt: '2026-11-30T10:00:01.000Z',
+        },
+      },
+      '2026-11-30T10:00:01.000Z',
+    );
+    const client = await poolOf(dataSource).connect();
+    // The session's counts of updates of the table, all and HOT (not yet reported ones included).
+    const counts = async () => {
+      const { rows } = await client.query<{ updated: string; hot: string }>(
+        `SELECT n_tup_upd AS updated, n_tup_hot_upd AS hot FROM pg_stat_xact_user_tables
+          WHERE schemaname = $1 AND relname = 'tickets'`,
+        [READ_MODEL_SCHEMA],
+      );
+      return { updated: Number(rows[0]!.updated), hot: Number(rows[0]!.hot) };
+    };
+    try {
+      await client.query('BEGIN');
+      const before = await counts();
+      await projectOwnEvent(message, client);
+      const after = await counts();
+      await client.query('COMMIT');
+      expect({ updated: after.updated - before.updated, hot: after.hot - before.hot }).toEqual({
+        updated: 1,
+        hot: 1,
+      });
+    } finally {
+      client.release();
+    }
+    expect(await new ConversationsReadModel(dataSource).ticket('tenant-a', 't-hot-0')).toMatchObject({
+      messageCount: 1,
+      lastActivityAt: '2026-11-30T10:00:01.000Z',
+    });
+  });
+
   it('never moves a thread back to an older ticket when an older message is applied again', async () => {
     const opened = (ticketId: string) =>
       recorded(

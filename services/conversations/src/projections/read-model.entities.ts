@@ -15,7 +15,7 @@ export class CustomerIdentityEntity {
 }
 
 @Entity({ schema: READ_MODEL_SCHEMA, name: 'tickets' })
-@Index('tickets_open_by_customer', ['tenantId', 'customerId', 'status', 'lastActivityAt'])
+@Index('tickets_open_by_customer', ['tenantId', 'customerId', 'status'])
 export class TicketEntity {
   @PrimaryColumn({ name: 'ticket_id', type: 'text' }) ticketId!: string;
   @Column({ name: 'tenant_id', type: 'text' }) tenantId!: string;

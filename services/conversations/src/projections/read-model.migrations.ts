@@ -72,7 +72,33 @@ export class ConversationsThreadPositions1764979200000 implements MigrationInter
   }
 }
 
+/**
+ * Tickets updated in place: every message rewrites its ticket's row (count, last activity,
+ * channels). With `last_activity_at` in `tickets_open_by_customer` no such update could stay on
+ * its page as a HOT update, so each added an entry to every index of the table; the index now
+ * holds what continuity looks tickets up by (a customer's few open tickets are ordered in memory),
+ * and pages written from now on keep room for the new versions. No table rewrite.
+ */
+export class ConversationsTicketsUpdatedInPlace1796083200000 implements MigrationInterface {
+  name = 'ConversationsTicketsUpdatedInPlace1796083200000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE ${S}.tickets SET (fillfactor = 80)`);
+    await q.query(`DROP INDEX ${S}.tickets_open_by_customer`);
+    await q.query(`CREATE INDEX tickets_open_by_customer ON ${S}.tickets (tenant_id, customer_id, status)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX ${S}.tickets_open_by_customer`);
+    await q.query(
+      `CREATE INDEX tickets_open_by_customer ON ${S}.tickets (tenant_id, customer_id, status, last_activity_at)`,
+    );
+    await q.query(`ALTER TABLE ${S}.tickets RESET (fillfactor)`);
+  }
+}
+
 export const READ_MODEL_MIGRATIONS = [
   ConversationsReadModel1764460800000,
   ConversationsThreadPositions1764979200000,
+  ConversationsTicketsUpdatedInPlace1796083200000,
 ];
