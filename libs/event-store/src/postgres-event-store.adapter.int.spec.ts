@@ -3,6 +3,7 @@ import { type Pool, type PoolClient } from 'pg';
 import {
   createIsolatedDatabase,
   type IsolatedDatabase,
+  overriding,
   testPool,
   watchingWire,
   watchWire,
@@ -46,6 +47,7 @@ async function makePostgresStore(
     pollIntervalMs?: number;
     notifyIntervalMs?: number;
     connection?: Pool;
+    writeOnceCategories?: readonly string[];
   } = {},
 ) {
   const schema = `es_${crypto.randomBytes(5).toString('hex')}`;
@@ -97,6 +99,33 @@ describe('PostgreSQL adapter', () => {
     // The new version stays on its page (a HOT update): no new entry in the table's index.
     expect(await blockOf(names[0]!)).toBe(before);
     expect((await store.readStream(names[0]!)).map((e) => e.type)).toEqual(['Opened', 'Noted']);
+  });
+
+  it('keeps the heads of write-once categories out of its cache, and can still append to them', async () => {
+    const headReads: string[] = [];
+    const counting = overriding(pool, {
+      query: ((config: unknown, values?: unknown) => {
+        const query = config as { name?: string; values?: string[] };
+        if (query?.name?.endsWith('_head')) headReads.push(query.values![0]!);
+        return (pool.query as (c: unknown, v?: unknown) => unknown)(config, values);
+      }) as Pool['query'],
+    });
+    const { store } = await makePostgresStore({ connection: counting, writeOnceCategories: ['guard'] });
+    await store.appendToStreams([
+      { stream: 'guard-1', events: [event('Claimed')], expectedRevision: 'no-stream' },
+      { stream: 'ticket-1', events: [event('Opened')], expectedRevision: 'no-stream' },
+    ]);
+    await store.append('guard-2', [event('Claimed')], { expectedRevision: 'no-stream' });
+    expect(headReads).toEqual([]);
+    // The ticket's head is known; the guards' are read first, and their appends still succeed.
+    await store.append('ticket-1', [event('Noted')], { expectedRevision: 0n });
+    await store.append('guard-1', [event('Replanned')], { expectedRevision: 0n });
+    await store.append('guard-2', [event('Replanned')], { expectedRevision: 0n });
+    expect(headReads).toEqual(['guard-1', 'guard-2']);
+    expect((await store.readStream('guard-1')).map((e) => e.type)).toEqual(['Claimed', 'Replanned']);
+    expect(() => new PostgresEventStore({ connection: pool, writeOnceCategories: ['bad-category'] })).toThrow(
+      InvalidStreamName,
+    );
   });
 
   it('stores data and metadata as the canonical JSON text that was hashed', async () => {

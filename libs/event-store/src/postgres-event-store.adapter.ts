@@ -58,7 +58,7 @@ import {
   normaliseStreamReads,
   normaliseSubscription,
 } from './read-options';
-import { assertCategory, assertStreamName } from './stream-name';
+import { assertCategory, assertStreamName, categoryOf } from './stream-name';
 import type { UpcasterRegistry } from './upcasters';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -93,6 +93,15 @@ export interface PostgresEventStoreOptions {
    */
   notifyIntervalMs?: number;
   upcasters?: UpcasterRegistry;
+  /**
+   * Categories whose streams are written once, such as idempotency guards: their heads are not
+   * kept in the store's cache of stream heads (the last 10,000 streams appended to), which then
+   * holds only streams that are appended to again. A busy service writing one guard stream per
+   * message would otherwise push out the heads of streams it writes minutes apart, whose next
+   * append would then read its head first. Appending to such a stream again still works: it reads
+   * the head, as for any stream not in the cache.
+   */
+  writeOnceCategories?: readonly string[];
 }
 
 /** How often an append re-reads a head that moved under it before giving up. */
@@ -431,6 +440,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
   private closed = false;
   /** Last head this store wrote per stream: a single writer then appends in one round trip. */
   private readonly heads = new Map<string, StreamHead>();
+  /** {@link PostgresEventStoreOptions.writeOnceCategories}. */
+  private readonly writeOnce: ReadonlySet<string>;
   private readonly notifyIntervalMs: number;
   private notifying = false;
   private notifyAgain = false;
@@ -466,6 +477,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
       throw new RangeError(`notifyIntervalMs must be a finite number >= 0, got ${this.notifyIntervalMs}`);
     }
     this.upcasters = options.upcasters;
+    for (const category of options.writeOnceCategories ?? []) assertCategory(category);
+    this.writeOnce = new Set(options.writeOnceCategories);
   }
 
   /** Creates or migrates the schema (idempotent; concurrent callers are serialised). */
@@ -1101,6 +1114,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
   }
 
   private rememberHead(stream: string, head: StreamHead): void {
+    if (this.writeOnce.size > 0 && this.writeOnce.has(categoryOf(stream))) return;
     this.heads.delete(stream);
     this.heads.set(stream, head);
     if (this.heads.size > HEAD_CACHE_SIZE) {

@@ -22,6 +22,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
 import type { Clock, IdGenerator } from './application/conversations.ports';
+import { INBOUND_CATEGORY } from './application/stream-names';
 import { loadConversationsConfig } from './conversations.config';
 import { ConversationsModule } from './conversations.module';
 import type * as relayModule from './messaging/public-events.relay';
@@ -97,6 +98,8 @@ export async function startConversationsService(
       namespace: 'conversations',
       pollIntervalMs: config.EVENT_STORE_POLL_MS,
       notifyIntervalMs: config.EVENT_STORE_NOTIFY_MS,
+      // One guard stream per ingested message, written once (a plan replaced reads its head).
+      writeOnceCategories: [INBOUND_CATEGORY],
     });
     cleanups.push(() => store.close());
     await provisionTopics(config.KAFKA_BROKERS, topicCatalogue({ partitions: config.KAFKA_PARTITIONS }));

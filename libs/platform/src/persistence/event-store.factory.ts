@@ -20,6 +20,8 @@ export interface EventStoreFactoryOptions {
   pollIntervalMs?: number;
   /** At most one NOTIFY to other PostgreSQL stores per this many milliseconds (default: per burst). */
   notifyIntervalMs?: number;
+  /** Categories of streams written once, kept out of the PostgreSQL store's cache of heads. */
+  writeOnceCategories?: readonly string[];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function createEventStore(
     ...(options.upcasters ? { upcasters: options.upcasters } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
     ...(options.notifyIntervalMs ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
+    ...(options.writeOnceCategories ? { writeOnceCategories: options.writeOnceCategories } : {}),
   });
   await store.init();
   return store;
