@@ -142,10 +142,13 @@ export class CompiledDtoValidation {
     return isPrimitive(value) ? value : undefined;
   }
 
-  /** class-validator's `execute` of one instance, to its first failure. */
+  /**
+   * class-validator's `execute` of one instance built by {@link build}, to its first failure. Its
+   * whitelist holds by construction: {@link build} copies allowed keys only, and {@link compile}
+   * refuses a class whose constructor sets any other.
+   */
   private valid(plan: ClassPlan, entity: object): boolean {
     const object = entity as Record<string, unknown>;
-    for (const key of Object.keys(object)) if (!plan.allowed.has(key)) return false;
     for (const property of plan.properties) {
       const value = object[property.name];
       // Every condition is evaluated, as class-validator does.
@@ -264,5 +267,7 @@ function compile(target: Class): ClassPlan | null {
     property.checks.unshift(...defined);
     properties.push(property);
   }
+  // A key the constructor sets without any rule would fail class-validator's whitelist every time.
+  if (Object.keys(sample).some((key) => !allowed.has(key))) return null;
   return { target: target as Constructor, allowed, properties };
 }
