@@ -65,6 +65,31 @@ describe('provisionTopics on the real broker', () => {
     expect([...second.existing].sort()).toEqual([...names].sort());
   });
 
+  it('returns only once every new partition is served by its leader, so a first ListOffsets succeeds', async () => {
+    // A KRaft broker names a new partition's leader in its metadata a moment before the leader
+    // serves it; clients retry the NOT_LEADER_FOR_PARTITION answer but log it as an error.
+    const catalogue = [spec('prov-led-a', 6), spec('prov-led-b', 6), spec('prov-led-c', 6)];
+    await provisionTopics(kafkaBrokers, catalogue);
+    const logged: string[] = [];
+    const strict = new Kafka({
+      clientId: 'provision-spec-strict',
+      brokers: kafkaBrokers,
+      retry: { retries: 0 },
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => logged.push(entry.log.message),
+    }).admin();
+    await strict.connect();
+    try {
+      for (const topic of catalogue.flatMap((t) => [t.name, `${t.name}.dlq`])) {
+        const offsets = await strict.fetchTopicOffsets(topic);
+        expect(offsets.map((o) => o.offset)).toEqual(['0', '0', '0', '0', '0', '0']);
+      }
+    } finally {
+      await strict.disconnect();
+    }
+    expect(logged).toEqual([]);
+  });
+
   it('refuses an existing topic with fewer partitions than configured, naming both counts', async () => {
     const [small] = [spec('prov-mismatch', 1)];
     if (!small) throw new Error('unreachable');

@@ -138,9 +138,28 @@ export async function createTopicsAndWait(
   return created;
 }
 
-const STILL_CREATING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+/**
+ * What a broker answers for a topic it is still setting up: unknown at first, then without a
+ * leader, then (KRaft) with a leader in its metadata that does not serve the partition yet.
+ */
+const STILL_CREATING = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+]);
 
-/** Producers and consumers need every partition led, not only the controller's acknowledgement. */
+function stillCreating(error: unknown): boolean {
+  // kafkajs' retrier gives up with the last protocol error as the cause.
+  const cause = error instanceof Error && !(error instanceof KafkaJSProtocolError) ? error.cause : error;
+  return cause instanceof KafkaJSProtocolError && STILL_CREATING.has(cause.type);
+}
+
+/**
+ * Producers and consumers need every partition led, not only the controller's acknowledgement. A
+ * KRaft broker names a new partition's leader in its metadata a moment before that leader serves it:
+ * a consumer's first ListOffsets then fails with NOT_LEADER_FOR_PARTITION, which kafkajs retries but
+ * logs as an error. So a topic counts as ready once its partitions' leaders answer ListOffsets.
+ */
 async function waitForLeaders(admin: Admin, topics: { name: string }[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const names = topics.map((topic) => topic.name);
@@ -149,8 +168,22 @@ async function waitForLeaders(admin: Admin, topics: { name: string }[], timeoutM
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
       leaderless = metadata.filter((m) => m.partitions.some((p) => p.leader < 0)).map((m) => m.name);
+      if (leaderless.length === 0) {
+        const served = await Promise.all(
+          names.map((name) =>
+            admin.fetchTopicOffsets(name).then(
+              () => true,
+              (error: unknown) => {
+                if (stillCreating(error)) return false;
+                throw error;
+              },
+            ),
+          ),
+        );
+        leaderless = names.filter((_, i) => !served[i]);
+      }
     } catch (error) {
-      if (!(error instanceof KafkaJSProtocolError && STILL_CREATING.has(error.type))) throw error;
+      if (!stillCreating(error)) throw error;
     }
     if (leaderless.length === 0) return;
     if (Date.now() > deadline) {
