@@ -14,9 +14,12 @@ import type { ICustomPartitioner } from 'kafkajs';
  *   does not fit, and each header into a 512-byte buffer of its own that is then copied into it
  *   ({@link encodeRecord} writes the record and its headers into one buffer of the record's size).
  *
- * All three give byte-for-byte and partition-for-partition what kafkajs gives; the specs compare
- * them with kafkajs' own code, and the varint writer and the record encoder check themselves
- * against kafkajs' before replacing its own.
+ * A fourth is a per-byte step: each produced record batch's CRC-32C, computed a byte at a time
+ * ({@link crc32c} folds in eight bytes at a time).
+ *
+ * All four give byte-for-byte and partition-for-partition what kafkajs gives; the specs compare
+ * them with kafkajs' own code, and the varint writer, the record encoder and the checksum check
+ * themselves against kafkajs' before replacing its own.
  */
 
 const M = 0x5bd1e995;
@@ -285,4 +288,82 @@ export function installRecordEncoder(): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   recordInstalled = require(recordPath) === encodeRecord;
   return recordInstalled;
+}
+
+/**
+ * CRC-32C (Castagnoli) lookup tables for slicing by 8: table `t` (at `t * 256`) gives the CRC of a
+ * byte followed by `t` zero bytes, so eight bytes are folded in per step instead of one.
+ */
+const CRC32C_TABLES = (() => {
+  const tables = new Int32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    tables[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = tables[n]!;
+    for (let t = 1; t < 8; t++) {
+      c = tables[c & 0xff]! ^ (c >>> 8);
+      tables[t * 256 + n] = c;
+    }
+  }
+  return tables;
+})();
+
+/**
+ * The CRC-32C of `buffer` as an unsigned 32-bit number: what a v2 record batch carries, and what
+ * kafkajs' `recordBatch/crc32C` computes a byte at a time (about 300 MB/s here, against 600 to
+ * 800 MB/s for these eight at a time). The relay checksums every batch it produces.
+ */
+export function crc32c(buffer: Uint8Array): number {
+  const t = CRC32C_TABLES;
+  let crc = -1;
+  let i = 0;
+  const whole = buffer.length - (buffer.length & 7);
+  for (; i < whole; i += 8) {
+    const low = crc ^ (buffer[i]! | (buffer[i + 1]! << 8) | (buffer[i + 2]! << 16) | (buffer[i + 3]! << 24));
+    crc =
+      t[1792 + (low & 0xff)]! ^
+      t[1536 + ((low >>> 8) & 0xff)]! ^
+      t[1280 + ((low >>> 16) & 0xff)]! ^
+      t[1024 + (low >>> 24)]! ^
+      t[768 + buffer[i + 4]!]! ^
+      t[512 + buffer[i + 5]!]! ^
+      t[256 + buffer[i + 6]!]! ^
+      t[buffer[i + 7]!]!;
+  }
+  for (; i < buffer.length; i++) crc = t[(crc ^ buffer[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+let crcInstalled: boolean | undefined;
+
+/**
+ * Has kafkajs checksum its record batches with {@link crc32c} (for every producer of the process),
+ * once, if both give the same checksums for buffers of every length up to 70 bytes and a few large
+ * ones. kafkajs' record batch module takes its checksum function from the module cache when it is
+ * first loaded (at the process' first fetch or produce request); after that kafkajs keeps its own.
+ * Returns whether the checksum is installed.
+ */
+export function installBatchChecksum(): boolean {
+  if (crcInstalled !== undefined) return crcInstalled;
+  const crcPath = require.resolve('kafkajs/src/protocol/recordBatch/crc32C');
+  const batchPath = require.resolve('kafkajs/src/protocol/recordBatch/v0');
+  const cache = require.cache as Partial<NodeJS.Dict<NodeJS.Module>>;
+  if (cache[batchPath]) return (crcInstalled = false);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const original = require(crcPath) as (buffer: Buffer) => number;
+  const entry = cache[crcPath];
+  const checked = [
+    ...Array.from({ length: 71 }, (_, length) => crypto.randomBytes(length)),
+    crypto.randomBytes(1_000),
+    crypto.randomBytes(65_537).subarray(3),
+  ];
+  const same = checked.every((buffer) => original(buffer) === crc32c(buffer));
+  if (!entry || !same) return (crcInstalled = false);
+  entry.exports = crc32c;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  crcInstalled = require(crcPath) === crc32c;
+  return crcInstalled;
 }

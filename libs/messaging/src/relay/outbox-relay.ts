@@ -1,12 +1,18 @@
 import type { EventStore, RecordedEvent, Subscription } from '@handoff/event-store';
 import type { CompressionTypes, Kafka, Message, Producer, RetryOptions } from 'kafkajs';
-import { installRecordEncoder, installVarIntWriter, keyHashPartitioner } from './kafkajs-fast-paths';
+import {
+  installBatchChecksum,
+  installRecordEncoder,
+  installVarIntWriter,
+  keyHashPartitioner,
+} from './kafkajs-fast-paths';
 import type { RelayCheckpointStore } from './relay-checkpoint-store';
 
-// kafkajs takes its record encoder once, when the process' first produce request loads its
-// produce module: installed when this module is loaded, before any producer of the process sends
-// (a process that produced before keeps kafkajs' own encoder).
+// kafkajs takes its record encoder and its batch checksum once, when the process' first produce
+// (or, for the checksum, fetch) request loads their modules: installed when this module is loaded,
+// before any client of the process sends (a process that produced before keeps kafkajs' own).
 installRecordEncoder();
+installBatchChecksum();
 
 /** A Kafka record as the relay produces it (CloudEvents binary mode: attributes in `ce_*` headers). */
 export interface RelayMessage {

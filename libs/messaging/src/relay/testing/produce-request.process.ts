@@ -1,10 +1,10 @@
 /**
  * A process that encodes one kafkajs produce request (v3, fixed timestamps, headers of every
- * shape) and prints its bytes: with `install`, after {@link installRecordEncoder}; with
- * `install-late`, after kafkajs has loaded its produce request. Prints
- * `{ installed, recordEncoderIsOurs, hex }` as one JSON line.
+ * shape) and prints its bytes: with `install`, after {@link installRecordEncoder} and
+ * {@link installBatchChecksum}; with `install-late`, after kafkajs has loaded its produce request.
+ * Prints `{ installed, checksumInstalled, recordEncoderIsOurs, checksumIsOurs, hex }` as one JSON line.
  */
-import { encodeRecord, installRecordEncoder } from '../kafkajs-fast-paths';
+import { crc32c, encodeRecord, installBatchChecksum, installRecordEncoder } from '../kafkajs-fast-paths';
 
 interface ProduceRequest {
   encode(): Promise<{ buffer: Buffer }>;
@@ -15,8 +15,10 @@ async function main(mode: string): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   if (mode === 'install-late') require(producePath);
   const installed = mode === 'none' ? undefined : installRecordEncoder();
+  const checksumInstalled = mode === 'none' ? undefined : installBatchChecksum();
   const produce = require(producePath) as (request: object) => ProduceRequest;
   const recordEncoderIsOurs = require('kafkajs/src/protocol/recordBatch/record/v0') === encodeRecord;
+  const checksumIsOurs = require('kafkajs/src/protocol/recordBatch/crc32C') === crc32c;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const at = 1_796_000_000_000;
   const messages = Array.from({ length: 40 }, (_, i) => ({
@@ -43,7 +45,7 @@ async function main(mode: string): Promise<void> {
   });
   const { buffer } = await request.encode();
   process.stdout.write(
-    `${JSON.stringify({ installed, recordEncoderIsOurs, hex: buffer.toString('hex') })}\n`,
+    `${JSON.stringify({ installed, checksumInstalled, recordEncoderIsOurs, checksumIsOurs, hex: buffer.toString('hex') })}\n`,
   );
 }
 
