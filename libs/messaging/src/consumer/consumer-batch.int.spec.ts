@@ -7,7 +7,12 @@ import {
   testPool,
 } from '@handoff/testing';
 import { deadLetterTopic, toKafkaMessage, type PublicEventEnvelope } from '@handoff/contracts';
+import { Controller, Inject, Module } from '@nestjs/common';
+import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
 import { type Pool, type PoolClient } from 'pg';
+import { ConsumerMetrics } from './consumer-metrics';
+import { createConsumerMicroservice } from './consumer-microservice.factory';
+import { ConsumerRuntimeModule } from './consumer-runtime.module';
 import { TransientError } from './consumer-errors';
 import { type ConsumerRuntimeOptions } from './consumer-runtime.options';
 import {
@@ -22,7 +27,7 @@ import {
   TENANT,
   TestKafka,
 } from './consumer.fixtures';
-import { type ApplyEvent } from './message-processor';
+import { type ApplyEvent, MessageProcessor } from './message-processor';
 
 /**
  * Batch mode (the default): the messages fetched for a partition are applied in one transaction, and
@@ -554,6 +559,64 @@ describe('consumer runtime: batch mode on the real broker', () => {
       expect(again.metrics.snapshot()).toMatchObject({ applied: 0, consumed: events.length });
       await stop(again);
     }
+  });
+
+  it("refuses a handler's process() call for a message outside its batch, and rolls the batch back even when the handler swallows the refusal", async () => {
+    const topic = uniqueName('consumer-batch-outside');
+    await kafka.createTopic(topic, 1);
+    const events = Array.from({ length: 5 }, (_, i) => ownerAssigned(`ticket-o${i}`));
+    await sendBatch(topic, events);
+    const transactions = new Map<string, string>();
+    const record = recordingTransactions(transactions);
+    const refusals: string[] = [];
+    let attempts = 0;
+
+    // A handler that, while applying the batch's first message the first time, also asks the
+    // processor to apply a message of the same partition that is not in the batch.
+    @Controller()
+    class OutsideController {
+      constructor(@Inject(MessageProcessor) private readonly processor: MessageProcessor) {}
+
+      @EventPattern(topic)
+      async onEvent(@Ctx() ctx: KafkaContext): Promise<void> {
+        await this.processor.process(ctx, async (event, tx) => {
+          await record(event, tx);
+          if (event.id !== events[0]!.id || attempts++ > 0) return;
+          const [message, partition, , consumer, heartbeat, producer] = ctx.getArgs();
+          const outside = new KafkaContext([
+            { ...message, offset: '999999' },
+            partition,
+            topic,
+            consumer,
+            heartbeat,
+            producer,
+          ]);
+          await this.processor.process(outside, insertAssignment).catch((error: unknown) => {
+            refusals.push(String(error));
+          });
+        });
+      }
+    }
+    @Module({ imports: [ConsumerRuntimeModule.forRoot(optionsFor())], controllers: [OutsideController] })
+    class OutsideModule {}
+
+    const app = await createConsumerMicroservice(OutsideModule, optionsFor(), { logger: ['error'] });
+    await app.listen();
+    const consumer: RunningConsumer = { app, metrics: app.get(ConsumerMetrics) };
+    running.push(consumer);
+    await eventually(
+      () => consumer.metrics.snapshot().applied === events.length,
+      () => JSON.stringify(consumer.metrics.snapshot()),
+    );
+    expect(refusals).toEqual([
+      `Error: process() called with ${topic}/0@999999, which is not in the batch being processed`,
+    ]);
+    // The batch's transaction was rolled back (the first message's row with it), then every
+    // message was applied once, each in its own transaction, on the per-message path.
+    const rows = await applications(pool);
+    expect(events.map((e) => rows.get(e.id))).toEqual([1, 1, 1, 1, 1]);
+    expect(new Set(events.map((e) => transactions.get(e.id))).size).toBe(events.length);
+    expect(consumer.metrics.snapshot()).toMatchObject({ consumed: 5, applied: 5, duplicates: 0 });
   });
 
   it('still processes message by message with batch: false', async () => {
