@@ -273,5 +273,7 @@ export const fromKafkaMessage = (
   // An invalid traceparent is dropped, not fatal: W3C trace context says to start a new trace.
   const traceparent = headers.get(CE_HEADERS.traceparent);
   if (traceparent && TRACEPARENT.test(traceparent)) optional.traceparent = traceparent;
-  return { ...envelope, ...optional } as PublicEventEnvelope;
+  // Onto the envelope built here, not `{ ...envelope, ...optional }`: properties added after a
+  // leading spread take a slow path in Node 20 (V8 11.3), a new hidden class every time.
+  return Object.assign(envelope, optional) as PublicEventEnvelope;
 };

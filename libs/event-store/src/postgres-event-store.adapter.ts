@@ -232,7 +232,9 @@ function withPositions(
     if (position === undefined) {
       throw new StoreFailure(`the multi-stream append returned no position for "${plan.request.stream}"`);
     }
-    return { ...plan, result: { nextExpectedRevision: plan.last.revision, position } };
+    // Not `{ ...plan, result }`: a property added after a leading spread is slow in Node 20 (see
+    // chainEvents).
+    return Object.assign({}, plan, { result: { nextExpectedRevision: plan.last.revision, position } });
   });
 }
 

@@ -30,8 +30,10 @@ export function withTraceContext(
     const envelopes = map(event);
     if (envelopes.length === 0) return envelopes;
     const traceparent = traceparentOf(event);
+    // Not `{ ...envelope, traceparent }`: a property a literal adds after a leading spread takes a
+    // slow path in Node 20 (V8 11.3), a new hidden class every time.
     return envelopes.map((envelope) =>
-      envelope.traceparent === undefined ? { ...envelope, traceparent } : envelope,
+      envelope.traceparent === undefined ? Object.assign({}, envelope, { traceparent }) : envelope,
     );
   };
 }

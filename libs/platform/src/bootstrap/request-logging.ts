@@ -130,13 +130,15 @@ export function installRequestLogging(
     const status = reply.statusCode;
     const level: Level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (logger.isLevelEnabled(level)) {
+      // Onto the fields' fresh object, not `{ ...requestLogFields(request), req, … }`: properties a
+      // literal adds after a leading spread take a slow path in Node 20 (V8 11.3), a new hidden
+      // class every time, on every request.
       logger[level](
-        {
-          ...requestLogFields(request),
+        Object.assign(requestLogFields(request), {
           req: { id: request.id, method: request.method, url: request.url },
           res: { statusCode: status },
           responseTime: Math.round(reply.elapsedTime * 1000) / 1000,
-        },
+        }),
         'request completed',
       );
     }

@@ -92,7 +92,8 @@ export class CustomerIdentities {
     const event: IdentityBound = { type: 'IdentityBound', data: { tenantId, identity, customerId } };
     try {
       const stream = identityStream(tenantId, identity);
-      await this.store.append(stream, [{ ...event, metadata: metadataOf(context, this.clock) }], {
+      const metadata = metadataOf(context, this.clock);
+      await this.store.append(stream, [{ type: event.type, data: event.data, metadata }], {
         expectedRevision: 'no-stream',
       });
       this.remember(stream, customerId);
