@@ -272,22 +272,38 @@ let recordInstalled: boolean | undefined;
  * keeps its own. Returns whether the encoder is installed.
  */
 export function installRecordEncoder(): boolean {
-  if (recordInstalled !== undefined) return recordInstalled;
-  const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0');
-  const producePath = require.resolve('kafkajs/src/protocol/requests/produce/v3/request');
-  const cache = require.cache as Partial<NodeJS.Dict<NodeJS.Module>>;
-  if (cache[producePath]) return (recordInstalled = false);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const original = require(recordPath) as (fields: RecordFields) => KafkajsEncoder;
-  const entry = cache[recordPath];
-  const same = checkedRecords().every((fields) =>
-    original(fields).buffer.equals(encodeRecord(fields).buffer),
+  recordInstalled ??= replaceKafkajsModule(
+    'kafkajs/src/protocol/recordBatch/record/v0',
+    'kafkajs/src/protocol/requests/produce/v3/request',
+    encodeRecord,
+    (original) =>
+      checkedRecords().every((fields) => original(fields).buffer.equals(encodeRecord(fields).buffer)),
   );
-  if (!entry || !same) return (recordInstalled = false);
-  entry.exports = encodeRecord;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  recordInstalled = require(recordPath) === encodeRecord;
   return recordInstalled;
+}
+
+/**
+ * Puts `replacement` in place of the exports of kafkajs' module `target` in Node's module cache, if
+ * `takenBy` (the kafkajs module that takes `target`'s exports once, when it is loaded) is not loaded
+ * yet and `same` finds the replacement giving what kafkajs' own gives. Returns whether `target`
+ * now resolves to the replacement.
+ */
+function replaceKafkajsModule<T>(
+  target: string,
+  takenBy: string,
+  replacement: T,
+  same: (original: T) => boolean,
+): boolean {
+  const targetPath = require.resolve(target);
+  const cache = require.cache as Partial<NodeJS.Dict<NodeJS.Module>>;
+  if (cache[require.resolve(takenBy)]) return false;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const original = require(targetPath) as T;
+  const entry = cache[targetPath];
+  if (!entry || !same(original)) return false;
+  entry.exports = replacement;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(targetPath) === replacement;
 }
 
 /**
@@ -347,23 +363,16 @@ let crcInstalled: boolean | undefined;
  * Returns whether the checksum is installed.
  */
 export function installBatchChecksum(): boolean {
-  if (crcInstalled !== undefined) return crcInstalled;
-  const crcPath = require.resolve('kafkajs/src/protocol/recordBatch/crc32C');
-  const batchPath = require.resolve('kafkajs/src/protocol/recordBatch/v0');
-  const cache = require.cache as Partial<NodeJS.Dict<NodeJS.Module>>;
-  if (cache[batchPath]) return (crcInstalled = false);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const original = require(crcPath) as (buffer: Buffer) => number;
-  const entry = cache[crcPath];
-  const checked = [
-    ...Array.from({ length: 71 }, (_, length) => crypto.randomBytes(length)),
-    crypto.randomBytes(1_000),
-    crypto.randomBytes(65_537).subarray(3),
-  ];
-  const same = checked.every((buffer) => original(buffer) === crc32c(buffer));
-  if (!entry || !same) return (crcInstalled = false);
-  entry.exports = crc32c;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  crcInstalled = require(crcPath) === crc32c;
+  crcInstalled ??= replaceKafkajsModule(
+    'kafkajs/src/protocol/recordBatch/crc32C',
+    'kafkajs/src/protocol/recordBatch/v0',
+    crc32c,
+    (original: (buffer: Buffer) => number) =>
+      [
+        ...Array.from({ length: 71 }, (_, length) => crypto.randomBytes(length)),
+        crypto.randomBytes(1_000),
+        crypto.randomBytes(65_537).subarray(3),
+      ].every((buffer) => original(buffer) === crc32c(buffer)),
+  );
   return crcInstalled;
 }
