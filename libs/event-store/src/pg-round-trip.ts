@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { ClientBase, QueryConfig, QueryResult } from 'pg';
 
 /**
@@ -28,7 +29,18 @@ export async function inOneRoundTrip(
   }
   pipelined.pipeline = true;
   try {
-    return await Promise.allSettled(queries.map((query) => client.query(query)));
+    // node-pg corks the socket around each query's messages, so each query is one write. Corked
+    // around all of them, they are one write together: one system call, and one wake-up of the
+    // server's process instead of one per query.
+    const stream = socketOf(client);
+    stream?.cork();
+    let answers: Promise<QueryResult>[];
+    try {
+      answers = queries.map((query) => client.query(query));
+    } finally {
+      stream?.uncork();
+    }
+    return await Promise.allSettled(answers);
   } finally {
     // Every query answered: nothing is left in flight on the connection.
     pipelined.pipeline = false;
@@ -47,4 +59,12 @@ export async function answeredInOneRoundTrip(
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
   return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<QueryResult>).value);
+}
+
+/** The connection's socket, where this pg exposes it (`client.connection.stream`). */
+function socketOf(client: ClientBase): { cork(): void; uncork(): void } | undefined {
+  const stream = (client as ClientBase & { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function'
+    ? (stream as Writable)
+    : undefined;
 }
