@@ -15,3 +15,4 @@ export {
   type BenchResult,
   type MetricInput,
 } from './bench/benchmark';
+export { describeCpuPer, startCpuAccount, type CpuAccount } from './bench/machine-cpu';

@@ -1,6 +1,15 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { defineBenchmark, elapsedMs, inParallel, percentiles, testPool } from '@handoff/testing';
+import {
+  type CpuAccount,
+  defineBenchmark,
+  describeCpuPer,
+  elapsedMs,
+  inParallel,
+  percentiles,
+  startCpuAccount,
+  testPool,
+} from '@handoff/testing';
 import Fastify from 'fastify';
 import {
   BASELINE_INSERT,
@@ -43,31 +52,41 @@ export default defineBenchmark({
       const serviceRates: number[] = [];
       const bareRates: number[] = [];
       const latencies: number[] = [];
-      const drive = async (url: string, record: boolean): Promise<number> => {
+      const cpu: Record<'service' | 'bare', CpuAccount[]> = { service: [], bare: [] };
+      const drive = async (side: 'service' | 'bare', measured: boolean): Promise<number> => {
+        const url = side === 'service' ? serviceUrl : bareUrl;
         const run = crypto.randomBytes(4).toString('hex');
+        const account = startCpuAccount();
         const ms = await elapsedMs(() =>
           inParallel(MESSAGES, CLIENTS, async (i) => {
             const started = process.hrtime.bigint();
             const status = await post(url, bench.key.key, restMessage(i, CUSTOMERS, run));
             if (status !== 201) throw new Error(`${url} answered ${status}`);
-            if (record) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            if (measured && side === 'service')
+              latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
           }),
         );
+        const spent = account?.();
+        if (measured && spent) cpu[side].push(spent);
         return MESSAGES / (ms / 1000);
       };
       // Warm-up of both (JIT, connections, first tickets).
-      await drive(serviceUrl, false);
-      await drive(bareUrl, false);
+      await drive('service', false);
+      await drive('bare', false);
       for (let round = 0; round < ROUNDS; round++) {
         const sides = [
-          async () => serviceRates.push(await drive(serviceUrl, true)),
-          async () => bareRates.push(await drive(bareUrl, false)),
+          async () => serviceRates.push(await drive('service', true)),
+          async () => bareRates.push(await drive('bare', true)),
         ];
         if (round % 2 === 1) sides.reverse();
         for (const side of sides) await side();
         ctx.log(
           `round ${round}: service ${serviceRates.at(-1)?.toFixed(0)}/s, bare ${bareRates.at(-1)?.toFixed(0)}/s`,
         );
+        for (const side of ['service', 'bare'] as const) {
+          const spent = cpu[side].at(-1);
+          if (spent) ctx.log(`  ${side}: ${describeCpuPer(spent, MESSAGES, 'message')}`);
+        }
       }
       const latency = percentiles(latencies);
       ctx.record({
@@ -81,7 +100,8 @@ export default defineBenchmark({
         note:
           `${MESSAGES} messages of ${CUSTOMERS} customers (new customers and tickets in each round), ${CLIENTS} concurrent fetch clients, ` +
           `median of ${ROUNDS} alternating rounds; median/p95/p99 = service request latency in ms; ` +
-          'baseline: bare Fastify route, one INSERT … ON CONFLICT DO NOTHING of the same message row',
+          'baseline: bare Fastify route, one INSERT … ON CONFLICT DO NOTHING of the same message row' +
+          cpuNote(cpu),
       });
     } finally {
       await bare.close();
@@ -90,3 +110,22 @@ export default defineBenchmark({
     }
   },
 });
+
+/**
+ * The machine's CPU per message on each side, median of the rounds: both sides share two cores
+ * with PostgreSQL and the broker, so their ratio follows what a message costs all of them.
+ */
+function cpuNote(cpu: Record<'service' | 'bare', CpuAccount[]>): string {
+  if (cpu.service.length === 0 || cpu.bare.length === 0) return '';
+  const median = (accounts: CpuAccount[]): CpuAccount => ({
+    process: percentiles(accounts.map((a) => a.process)).median,
+    postgres: percentiles(accounts.map((a) => a.postgres)).median,
+    java: percentiles(accounts.map((a) => a.java)).median,
+    other: percentiles(accounts.map((a) => a.other)).median,
+    idleShare: percentiles(accounts.map((a) => a.idleShare)).median,
+  });
+  return (
+    `; CPU (median of the rounds), service: ${describeCpuPer(median(cpu.service), MESSAGES, 'message')}` +
+    `; bare route: ${describeCpuPer(median(cpu.bare), MESSAGES, 'message')}`
+  );
+}
