@@ -90,6 +90,37 @@ describe('provisionTopics on the real broker', () => {
     expect(logged).toEqual([]);
   });
 
+  it('returns only once topics another process just created are served, though it finds them listed', async () => {
+    // Services starting together each provision the catalogue: the one whose listing already holds
+    // the topics another created a moment ago must still wait for their partitions' leaders.
+    const catalogue = [spec('prov-race-a', 6), spec('prov-race-b', 6), spec('prov-race-c', 6)];
+    const names = catalogue.flatMap((t) => [t.name, `${t.name}.dlq`]);
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: names.map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
+    });
+    const result = await provisionTopics(kafkaBrokers, catalogue);
+    expect([...result.existing].sort()).toEqual([...names].sort());
+    const logged: string[] = [];
+    const strict = new Kafka({
+      clientId: 'provision-spec-strict-race',
+      brokers: kafkaBrokers,
+      retry: { retries: 0 },
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => logged.push(entry.log.message),
+    }).admin();
+    await strict.connect();
+    try {
+      for (const topic of names) {
+        const offsets = await strict.fetchTopicOffsets(topic);
+        expect(offsets.map((o) => o.offset)).toEqual(['0', '0', '0', '0', '0', '0']);
+      }
+    } finally {
+      await strict.disconnect();
+    }
+    expect(logged).toEqual([]);
+  });
+
   it('refuses an existing topic with fewer partitions than configured, naming both counts', async () => {
     const [small] = [spec('prov-mismatch', 1)];
     if (!small) throw new Error('unreachable');

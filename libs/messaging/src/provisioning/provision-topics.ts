@@ -49,7 +49,8 @@ export class TopicPartitionMismatch extends Error {
 
 /**
  * Creates the catalogue's topics and their dead-letter topics when missing, and waits until every
- * partition of the new topics has a leader. Idempotent: existing topics are reported, not changed;
+ * partition of every catalogue topic (new, or created a moment ago by another process) is served by
+ * its leader. Idempotent: existing topics are reported, not changed;
  * an existing topic with fewer partitions than configured fails with {@link TopicPartitionMismatch}
  * (more partitions than configured are accepted: the catalogue states a minimum for parallelism).
  *
@@ -99,7 +100,12 @@ async function provision(
         configEntries: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
-    await waitForLeaders(admin, missing, timeoutMs);
+  }
+  // Every topic, listed ones too: services starting together each provision the catalogue, and a
+  // topic another of them created a moment ago is listed before its partitions are served. Once
+  // every partition is, this costs a metadata read and a ListOffsets per topic.
+  await waitForLeaders(admin, topics, timeoutMs);
+  if (missing.length > 0) {
     // Another process may have created some of them between listTopics and createTopics (kafkajs
     // then reports nothing for those): check all of them again, once they are led, rather than
     // trust the race.
