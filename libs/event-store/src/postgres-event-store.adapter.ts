@@ -633,6 +633,8 @@ export class PostgresEventStore implements MultiStreamEventStore {
          ) e ON true
         ORDER BY r.ord, e.revision`,
       [normalised.map((read) => read.stream), normalised.map((read) => read.fromRevision.toString())],
+      // Named, like the multi-stream append: parsed once per connection (see query()).
+      `${this.channel}_read_streams`,
     );
     // Rows come in request order, at least one per requested stream (the joins are outer).
     for (const row of rows) {
@@ -915,14 +917,14 @@ export class PostgresEventStore implements MultiStreamEventStore {
    * order, then batch order, so their global positions (and the global order, all of them sharing
    * one transaction id) follow the request.
    *
-   * Not prepared by name: a named statement soon runs on a generic plan made while the tables were
-   * small (sequential scans of `streams`, kept as the table grows); planned on each call, it looks
-   * up the heads of the streams named by the index.
+   * Prepared by name (one name per text: the schema and the mode), so each connection parses it
+   * once, and plans it once where the pool's connections force generic plans (see {@link query}):
+   * planning it on every call cost PostgreSQL about half as much as running it.
    */
   private multiAppendStatement(
     planned: readonly PlannedAppend[],
     heads: 'lock-and-check' | 'locked-already',
-  ): { text: string; values: unknown[] } {
+  ): { name: string; text: string; values: unknown[] } {
     // Heads locked by an earlier statement of the transaction are not locked again: rows committed
     // since then would be locked after the others, out of name order, and two appends could then
     // wait for each other.
@@ -939,6 +941,7 @@ export class PostgresEventStore implements MultiStreamEventStore {
            FROM head h LEFT JOIN locked l ON l.name = h.name
        )`;
     return {
+      name: `${this.channel}_append_streams_${heads === 'lock-and-check' ? 'checked' : 'locked'}`,
       text: `WITH head AS (
          SELECT h->>0 AS name, h->>1 AS category, (h->>2)::bigint AS revision, h->>3 AS last_hash,
                 (h->>4)::boolean AS existed, (h->>5)::bigint AS prev_revision, h->>6 AS prev_hash
@@ -1328,9 +1331,12 @@ export class PostgresEventStore implements MultiStreamEventStore {
   /**
    * One statement on the pool, its failure translated. With a `name`, a named statement: parsed
    * once per connection, and planned once when PostgreSQL finds its generic plan as good as the
-   * custom ones. Named are the subscriptions' reads, whose planning (the frontier's subqueries)
-   * costs PostgreSQL more than running them. Statements over `unnest` or JSON arrays of the
-   * caller's rows stay unnamed: their custom plans know how many rows come.
+   * custom ones, or always once where the pool's connections set `plan_cache_mode` to
+   * `force_generic_plan`. Named are the statements of the hot paths (appends, stream and
+   * subscription reads), whose planning costs PostgreSQL about as much as running them. A generic
+   * plan made while the tables were small may scan them, and is kept until PostgreSQL analyses them
+   * again: a pool that forces generic plans should also steer the planner to index lookups (as the
+   * conversations service does, `DB_PLANNER`).
    */
   private async query<Row extends object>(
     text: string,

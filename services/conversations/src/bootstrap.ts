@@ -54,6 +54,15 @@ const systemClock: Clock = { now: () => new Date() };
 const uuidV7Ids: IdGenerator = { next: () => uuidV7() };
 
 /**
+ * `DB_PLANNER`'s session settings. `oltp`: every named statement planned once per connection, on
+ * index lookups and nested loops whatever the size of the tables when it was planned.
+ */
+const PLANNER_OPTIONS: Record<'oltp' | 'postgres', string> = {
+  oltp: '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off',
+  postgres: '',
+};
+
+/**
  * Starts the conversations service: config, read model (migrations), event store, topics, the
  * projection of its own streams, the relay of its public events, the HTTP API and the Kafka consumer
  * (inbound messages, escalation and ownership facts). `main.ts` and the integration tests both call it.
@@ -68,6 +77,8 @@ export async function startConversationsService(
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidV7Ids;
 
+  // The planner settings of both pools' connections (DB_PLANNER).
+  const planner = PLANNER_OPTIONS[config.DB_PLANNER];
   const dataSource = await openReadModelDataSource({
     url: config.DATABASE_URL,
     schema: READ_MODEL_SCHEMA,
@@ -75,6 +86,7 @@ export async function startConversationsService(
     migrations: READ_MODEL_MIGRATIONS,
     applicationName: 'conversations',
     poolSize: config.DB_POOL_SIZE,
+    ...(planner === '' ? {} : { connectionOptions: planner }),
   });
   const cleanups: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
   const cleanUp = async () => {
@@ -88,7 +100,7 @@ export async function startConversationsService(
       application_name: 'conversations-locks',
       // Set once per connection rather than per lock: a waiter gives up (and its request fails
       // retryably) instead of hanging behind a holder that never finishes.
-      options: '-c lock_timeout=15000',
+      options: `-c lock_timeout=15000 ${planner}`.trim(),
     });
     lockPool.on('error', (error) => logger.warn(`idle lock connection failed: ${error.message}`));
     cleanups.push(() => lockPool.end());

@@ -15,6 +15,8 @@ export interface ReadModelDataSourceOptions {
   applicationName?: string;
   /** Connections of TypeORM's pool; default 10. */
   poolSize?: number;
+  /** Settings of every connection's session, as PostgreSQL's `options` (`-c name=value …`). */
+  connectionOptions?: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function openReadModelDataSource(options: ReadModelDataSourceOption
     poolSize: options.poolSize ?? 10,
     synchronize: false,
     logging: false,
+    ...(options.connectionOptions === undefined ? {} : { extra: { options: options.connectionOptions } }),
   });
   await dataSource.initialize();
   try {

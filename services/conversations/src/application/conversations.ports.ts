@@ -129,6 +129,8 @@ export interface CustomerLocks {
 
 /** A read-model read for {@link CustomerLocks.withLocksThenRead}: a statement and its answer. */
 export interface ReadUnderLocks<R> {
+  /** Prepared by name when set (a text that never changes). */
+  name?: string;
   text: string;
   values: unknown[];
   answer(rows: readonly Record<string, unknown>[]): R;

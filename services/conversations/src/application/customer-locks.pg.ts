@@ -1,11 +1,28 @@
 import { inOneRoundTrip } from '@handoff/event-store';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import type { CustomerLocks, ReadUnderLocks } from './conversations.ports';
 
-/** Every key's lock, in ascending order of the lock ids (see {@link PostgresCustomerLocks.withLocks}). */
-const LOCK_ALL = `SELECT pg_advisory_lock(id) FROM (
+/**
+ * Every key's lock, in ascending order of the lock ids (see {@link PostgresCustomerLocks.withLocks}).
+ * Named, as the unlock: parsed once per connection (and planned once with the service's planner
+ * settings, `DB_PLANNER`), not on every round.
+ */
+const lockAll = (keys: readonly string[]): QueryConfig => ({
+  name: 'customer_locks_lock_all',
+  text: `SELECT pg_advisory_lock(id) FROM (
    SELECT DISTINCT hashtextextended(k, 0) AS id FROM unnest($1::text[]) AS k ORDER BY 1
- ) ids`;
+ ) ids`,
+  values: [keys],
+});
+const UNLOCK_ALL: QueryConfig = {
+  name: 'customer_locks_unlock_all',
+  text: 'SELECT pg_advisory_unlock_all()',
+};
+/** The read's statement as pg takes it, named when the read has a name. */
+const readQuery = (read: ReadUnderLocks<unknown>): QueryConfig =>
+  read.name === undefined
+    ? { text: read.text, values: read.values }
+    : { name: read.name, text: read.text, values: read.values };
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
@@ -36,7 +53,7 @@ export class PostgresCustomerLocks implements CustomerLocks {
     if (keys.length === 0) return work();
     const client = await this.pool.connect();
     try {
-      await client.query(LOCK_ALL, [keys]);
+      await client.query(lockAll(keys));
     } catch (error) {
       // A multi-key lock that failed half-way (lock_timeout) may hold some of its keys: the
       // connection is destroyed, never pooled.
@@ -58,14 +75,11 @@ export class PostgresCustomerLocks implements CustomerLocks {
     work: (answer: R) => Promise<T>,
   ): Promise<T> {
     if (keys.length === 0) {
-      const { rows } = await this.pool.query(read.text, read.values);
+      const { rows } = await this.pool.query(readQuery(read));
       return work(read.answer(rows));
     }
     const client = await this.pool.connect();
-    const [locked, answered] = await inOneRoundTrip(client, [
-      { text: LOCK_ALL, values: [keys] },
-      { text: read.text, values: read.values },
-    ]);
+    const [locked, answered] = await inOneRoundTrip(client, [lockAll(keys), readQuery(read)]);
     if (locked?.status !== 'fulfilled') {
       // As in withLocks: destroyed, it may hold some of the keys. (The read ran without them.)
       const error: unknown = locked?.reason;
@@ -86,7 +100,7 @@ export class PostgresCustomerLocks implements CustomerLocks {
     try {
       return await work();
     } finally {
-      client.query('SELECT pg_advisory_unlock_all()').then(
+      client.query(UNLOCK_ALL).then(
         () => client.release(),
         // A connection whose unlock failed may still hold the locks: destroyed, never pooled (its
         // session ends, and PostgreSQL releases them with it).

@@ -217,8 +217,13 @@ async function run(statements: readonly QueryConfig[], tx: PoolClient): Promise<
   if (statements.length > 0) await answeredInOneRoundTrip(tx, statements);
 }
 
-/** A statement of the read model's writes. */
-const sql = (text: string, values: unknown[]): QueryConfig => ({ text, values });
+/**
+ * A statement of the read model's writes; with a `name`, prepared by name: parsed once per
+ * connection, and planned once with the service's planner settings (`DB_PLANNER`). Only statements
+ * whose text never changes are named.
+ */
+const sql = (text: string, values: unknown[], name?: string): QueryConfig =>
+  name === undefined ? { text, values } : { name, text, values };
 
 type Recorded<T extends OwnEvent['type']> = RecordedEvent & { data: Extract<OwnEvent, { type: T }>['data'] };
 
@@ -244,6 +249,7 @@ function identitiesStatement(events: Recorded<'IdentityAdded'>[]): QueryConfig[]
         rows.map((e) => e.data.identity.verified),
         rows.map((e) => e.data.how),
       ],
+      'conversations_rows_identities',
     ),
   ];
 }
@@ -279,6 +285,7 @@ function openedTicketsStatement(events: Recorded<'TicketOpened'>[]): QueryConfig
         events.map((e) => e.data.customerId),
         events.map((e) => e.globalPosition.toString()),
       ],
+      'conversations_rows_opened',
     ),
   ];
 }
@@ -358,6 +365,7 @@ function messagesStatement(events: Recorded<'MessageReceived'>[]): QueryConfig[]
           ]),
         ),
       ],
+      'conversations_rows_messages',
     ),
   ];
 }

@@ -167,6 +167,7 @@ export class ConversationsReadModel implements ReadModelQueries {
     // One round trip for every request: each customer's open tickets (most recent first) and the
     // ticket that holds each thread, as is (a merged thread ticket is reported, not followed).
     return {
+      name: 'conversations_continuity_of_many',
       text: `WITH r AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
            WITH ORDINALITY AS r(tenant_id, customer_id, channel, thread_id, ord)
