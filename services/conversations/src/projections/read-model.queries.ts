@@ -16,10 +16,14 @@ import { READ_MODEL_SCHEMA as S } from './read-model.schema';
  * The ticket holding request `r`'s thread (`r.tenant_id`, `r.channel`, `r.thread_id`), as is, for a
  * lateral join. One thread, one ticket (the key of ticket_threads); the LIMIT keeps it a lookup per
  * request: as a plain join, a plan made on young statistics scanned every ticket of the tenant.
+ * The ticket is looked up by its id alone, in a subquery of its own (its LIMIT keeps PostgreSQL
+ * from folding it into a join): with the tenant in the same join, a plan made on empty tables took
+ * `tickets_open_by_customer` on the tenant and filtered every ticket of the tenant by id.
  */
 const THREAD_TICKET = `SELECT t.* FROM ${S}.ticket_threads th
-    JOIN ${S}.tickets t ON t.ticket_id = th.ticket_id AND t.tenant_id = th.tenant_id
+    CROSS JOIN LATERAL (SELECT * FROM ${S}.tickets t WHERE t.ticket_id = th.ticket_id LIMIT 1) t
    WHERE th.tenant_id = r.tenant_id AND th.channel = r.channel AND th.thread_id = r.thread_id
+     AND t.tenant_id = th.tenant_id
    LIMIT 1`;
 
 interface TicketRecord {
