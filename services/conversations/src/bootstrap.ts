@@ -23,7 +23,7 @@ import { Pool } from 'pg';
 import type { DestinationStream } from 'pino';
 import type { Clock, IdGenerator } from './application/conversations.ports';
 import { INBOUND_CATEGORY } from './application/stream-names';
-import { loadConversationsConfig } from './conversations.config';
+import { type ConversationsConfig, loadConversationsConfig } from './conversations.config';
 import { ConversationsModule } from './conversations.module';
 import type * as relayModule from './messaging/public-events.relay';
 import { conversationsRelay, OWN_CATEGORIES, RELAY_NAME } from './messaging/public-events.relay';
@@ -57,7 +57,7 @@ const uuidV7Ids: IdGenerator = { next: () => uuidV7() };
  * `DB_PLANNER`'s session settings. `oltp`: every named statement planned once per connection, on
  * index lookups and nested loops whatever the size of the tables when it was planned.
  */
-const PLANNER_OPTIONS: Record<'oltp' | 'postgres', string> = {
+const PLANNER_OPTIONS: Record<ConversationsConfig['DB_PLANNER'], string> = {
   oltp: '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off',
   postgres: '',
 };

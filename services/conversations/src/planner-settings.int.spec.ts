@@ -39,41 +39,40 @@ const start = (planner?: string): Promise<RunningConversationsService> => {
   );
 };
 
-/** Sequential scans of each hot table so far, as the statistics collector has them. */
-async function sequentialScans(): Promise<Record<string, number>> {
+/** A query of the statistics views, on a connection of its own (not one whose counters it reads). */
+async function statistics<Row extends object>(text: string, values: unknown[]): Promise<Row[]> {
   const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ name: string; seq_scan: string }>(
-      `SELECT schemaname || '.' || relname AS name, seq_scan FROM pg_stat_user_tables
-        WHERE schemaname || '.' || relname = ANY($1::text[])`,
-      [HOT_TABLES],
-    );
-    return Object.fromEntries(rows.map((r) => [r.name, Number(r.seq_scan)]));
+    return (await client.query<Row>(text, values)).rows;
   } finally {
     await client.end();
   }
 }
 
+/** Sequential scans of each hot table so far, as the statistics collector has them. */
+async function sequentialScans(): Promise<Record<string, number>> {
+  const rows = await statistics<{ name: string; seq_scan: string }>(
+    `SELECT schemaname || '.' || relname AS name, seq_scan FROM pg_stat_user_tables
+      WHERE schemaname || '.' || relname = ANY($1::text[])`,
+    [HOT_TABLES],
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, Number(r.seq_scan)]));
+}
+
 /**
- * Index entries read per scan of each index of the tables looked up by key only (`tickets`,
- * `streams`), by index name: about one when every scan is a lookup by key.
+ * Index scans and the index entries they read, of each index of the tables looked up by key only
+ * (`tickets`, `streams`), by index name: about one entry per scan when every scan is a lookup by key.
  */
 async function indexReads(): Promise<Record<string, { scans: number; read: number }>> {
-  const client = new Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ name: string; idx_scan: string; idx_tup_read: string }>(
-      `SELECT indexrelname AS name, idx_scan, idx_tup_read FROM pg_stat_user_indexes
-        WHERE schemaname || '.' || relname = ANY($1::text[])`,
-      [['conversations.tickets', 'conversations_events.streams']],
-    );
-    return Object.fromEntries(
-      rows.map((r) => [r.name, { scans: Number(r.idx_scan), read: Number(r.idx_tup_read) }]),
-    );
-  } finally {
-    await client.end();
-  }
+  const rows = await statistics<{ name: string; idx_scan: string; idx_tup_read: string }>(
+    `SELECT indexrelname AS name, idx_scan, idx_tup_read FROM pg_stat_user_indexes
+      WHERE schemaname || '.' || relname = ANY($1::text[])`,
+    [['conversations.tickets', 'conversations_events.streams']],
+  );
+  return Object.fromEntries(
+    rows.map((r) => [r.name, { scans: Number(r.idx_scan), read: Number(r.idx_tup_read) }]),
+  );
 }
 
 /** Counters of the sessions that ended are flushed as they end; polls until two reads agree. */

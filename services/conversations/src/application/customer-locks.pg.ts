@@ -18,11 +18,12 @@ const UNLOCK_ALL: QueryConfig = {
   name: 'customer_locks_unlock_all',
   text: 'SELECT pg_advisory_unlock_all()',
 };
-/** The read's statement as pg takes it, named when the read has a name. */
-const readQuery = (read: ReadUnderLocks<unknown>): QueryConfig =>
-  read.name === undefined
-    ? { text: read.text, values: read.values }
-    : { name: read.name, text: read.text, values: read.values };
+/** The read's statement as pg takes it (an undefined name: unnamed). */
+const readQuery = (read: ReadUnderLocks<unknown>): QueryConfig => ({
+  name: read.name,
+  text: read.text,
+  values: read.values,
+});
 
 const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 

@@ -222,8 +222,7 @@ async function run(statements: readonly QueryConfig[], tx: PoolClient): Promise<
  * connection, and planned once with the service's planner settings (`DB_PLANNER`). Only statements
  * whose text never changes are named.
  */
-const sql = (text: string, values: unknown[], name?: string): QueryConfig =>
-  name === undefined ? { text, values } : { name, text, values };
+const sql = (text: string, values: unknown[], name?: string): QueryConfig => ({ name, text, values });
 
 type Recorded<T extends OwnEvent['type']> = RecordedEvent & { data: Extract<OwnEvent, { type: T }>['data'] };
 
